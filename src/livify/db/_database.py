@@ -1,0 +1,161 @@
+"""Engines for one database, with a separate write path.
+
+SQLite allows one writer at a time. A deferred transaction that reads first and
+writes later can fail with "database is locked" when another writer got in
+between, whatever the busy timeout, so on SQLite every write transaction starts
+with `BEGIN IMMEDIATE` on a dedicated single-connection engine, and reads use a
+second engine that never takes the write lock. On PostgreSQL both paths share
+one pooled engine; replicas are routed here later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from livify.db._exceptions import DatabaseUnavailable
+
+logger = structlog.get_logger(__name__)
+
+DEFAULT_POOL_SIZE = 10
+DEFAULT_POOL_TIMEOUT_SECONDS = 5.0
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+
+class Database:
+    """Own the engines for one database URL and hand out transactions.
+
+    `read()` yields a connection inside a transaction that only reads; `write()`
+    yields one inside a transaction that commits on success and rolls back on
+    any exception. Call `aclose()` at shutdown.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        pool_timeout_seconds: float = DEFAULT_POOL_TIMEOUT_SECONDS,
+        echo: bool = False,
+    ) -> None:
+        self.url: URL = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+
+        if self.is_sqlite:
+            self._prepare_sqlite_file()
+            self.read_engine = self._create_sqlite_engine(pool_size, echo)
+            self.write_engine = self._create_sqlite_engine(1, echo, immediate=True)
+        else:
+            self.read_engine = create_async_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_timeout=pool_timeout_seconds,
+                pool_pre_ping=True,
+                echo=echo,
+            )
+            self.write_engine = self.read_engine
+
+        self._pool_timeout_seconds = pool_timeout_seconds
+
+    @property
+    def dialect_name(self) -> str:
+        return self.url.get_backend_name()
+
+    def describe(self) -> str:
+        """Return the URL with any password hidden, for logs."""
+        return self.url.render_as_string(hide_password=True)
+
+    def engines(self) -> list[AsyncEngine]:
+        """Return each distinct engine once, for instrumentation and tests."""
+        if self.write_engine is self.read_engine:
+            return [self.read_engine]
+
+        return [self.read_engine, self.write_engine]
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """Yield a connection in a read transaction, rolled back at the end."""
+        async with self._connect(self.read_engine) as connection, connection.begin():
+            yield connection
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """Yield a connection in a transaction that commits when the block succeeds."""
+        async with self._connect(self.write_engine) as connection, connection.begin():
+            yield connection
+
+    async def aclose(self) -> None:
+        for engine in self.engines():
+            await engine.dispose()
+
+    @asynccontextmanager
+    async def _connect(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        try:
+            connection = await engine.connect()
+        except PoolTimeoutError as exc:
+            msg = (
+                f"no database connection was free within "
+                f"{self._pool_timeout_seconds!r} s; "
+                f"raise pool_size or look for slow queries"
+            )
+            raise DatabaseUnavailable(msg) from exc
+        except OSError as exc:
+            msg = f"cannot connect to the database at {self.describe()!r}: {exc}"
+            raise DatabaseUnavailable(msg) from exc
+
+        try:
+            yield connection
+        finally:
+            await connection.close()
+
+    def _prepare_sqlite_file(self) -> None:
+        database = self.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+    def _create_sqlite_engine(
+        self, pool_size: int, echo: bool, *, immediate: bool = False
+    ) -> AsyncEngine:
+        engine = create_async_engine(
+            self.url,
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=pool_size,
+            max_overflow=0,
+            echo=echo,
+        )
+        _configure_sqlite(engine, immediate=immediate)
+        return engine
+
+
+def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+    """Set WAL mode and pragmas on each connection and take over BEGIN.
+
+    pysqlite's own implicit BEGIN is switched off (isolation_level None) so
+    that SQLAlchemy's "begin" event decides how a transaction starts.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    begin_statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin_statement)

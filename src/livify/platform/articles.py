@@ -1,0 +1,481 @@
+"""Articles: create, read, edit, delete, list, feed and favorites.
+
+Every read that returns articles goes through `_render_rows`, which loads
+tags, the viewer's favorites and the viewer's follows for the whole page in
+one query each. A page therefore costs the same number of statements at any
+page size: count, page, tags, favorites, follows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from livify.platform import render, schemas, slugs
+from livify.platform.errors import Forbidden, NotFound
+from livify.platform.events import ArticleChanged, ArticleDeleted, FavoriteChanged
+from livify.platform.keys import canonical_key
+from livify.platform.profiles import followed_among
+from livify.platform.services import Context
+from livify.platform.sql import insert_ignoring_conflicts
+from livify.platform.tables import (
+    article_tags,
+    articles,
+    favorites,
+    follows,
+    tags,
+    users,
+    utcnow,
+)
+
+SLUG_ATTEMPTS = 5
+
+ARTICLE_COLUMNS = (
+    *articles.c,
+    users.c.username.label("author_username"),
+    users.c.bio.label("author_bio"),
+    users.c.image.label("author_image"),
+)
+NEWEST_FIRST = (articles.c.created_at.desc(), articles.c.id.desc())
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    """Filters of `GET /articles`; None means "not filtered on this"."""
+
+    tag: str | None = None
+    author: str | None = None
+    favorited_by: str | None = None
+
+
+class ArticleService:
+    def __init__(self, context: Context) -> None:
+        self._context = context
+
+    # --- reads -----------------------------------------------------------------
+
+    async def get(self, slug: str, viewer_id: int | None) -> dict[str, Any]:
+        async with self._context.database.read() as connection:
+            row = await _find_article(connection, slug)
+            return await _render_one(connection, row, viewer_id)
+
+    async def list(
+        self,
+        filters: ArticleFilter,
+        viewer_id: int | None,
+        *,
+        limit: int,
+        offset: int,
+    ) -> dict[str, Any]:
+        """Return one page of articles, newest first, and the total matching."""
+        conditions = list(_filter_conditions(filters))
+        async with self._context.database.read() as connection:
+            return await _page(connection, conditions, viewer_id, limit, offset)
+
+    async def feed(self, viewer_id: int, *, limit: int, offset: int) -> dict[str, Any]:
+        """Return articles by authors the viewer follows, newest first."""
+        followed = select(follows.c.followee_id).where(
+            follows.c.follower_id == viewer_id
+        )
+        conditions = [articles.c.author_id.in_(followed)]
+        async with self._context.database.read() as connection:
+            return await _page(connection, conditions, viewer_id, limit, offset)
+
+    # --- writes ----------------------------------------------------------------
+
+    async def create(self, author_id: int, new: schemas.NewArticle) -> dict[str, Any]:
+        now = utcnow()
+        tag_names = _unique_tags(new.tag_list)
+
+        async with self._context.database.write() as connection:
+            article_id, slug = await _insert_with_unique_slug(
+                connection,
+                {
+                    "title": new.title,
+                    "description": new.description,
+                    "body": new.body,
+                    "author_id": author_id,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            await _set_tags(connection, article_id, tag_names, replace=False)
+            row = await _find_article(connection, slug)
+            rendered = await _render_one(connection, row, author_id)
+
+        await self._context.events.publish(
+            ArticleChanged(article_id, slug, author_id, tuple(tag_names))
+        )
+        return rendered
+
+    async def update(
+        self, slug: str, user_id: int, changes: schemas.UpdateArticle
+    ) -> dict[str, Any]:
+        """Edit an article the user wrote; a new title gives a new slug."""
+        sent = changes.model_dump(include=changes.model_fields_set)
+
+        async with self._context.database.write() as connection:
+            row = await _find_article(connection, slug)
+            _check_author(row, user_id, "article")
+
+            values = {
+                key: sent[key]
+                for key in ("title", "description", "body")
+                if key in sent
+            }
+            values["updated_at"] = utcnow()
+            new_slug = row.slug
+            if "title" in sent and slugs.base_slug(sent["title"]) != _slug_base(
+                row.slug
+            ):
+                new_slug = await _update_with_unique_slug(
+                    connection, row.id, values, sent["title"]
+                )
+            else:
+                await connection.execute(
+                    update(articles).where(articles.c.id == row.id).values(values)
+                )
+
+            if "tag_list" in sent:
+                await _set_tags(
+                    connection, row.id, _unique_tags(sent["tag_list"]), replace=True
+                )
+
+            updated = await _find_article(connection, new_slug)
+            rendered = await _render_one(connection, updated, user_id)
+
+        previous_slug = row.slug if new_slug != row.slug else None
+        await self._context.events.publish(
+            ArticleChanged(
+                row.id,
+                new_slug,
+                row.author_id,
+                tuple(rendered["tagList"]),
+                previous_slug,
+            )
+        )
+        return rendered
+
+    async def delete(self, slug: str, user_id: int) -> None:
+        async with self._context.database.write() as connection:
+            row = await _find_article(connection, slug)
+            _check_author(row, user_id, "article")
+            tag_names = (await _tags_by_article(connection, [row.id]))[row.id]
+            await connection.execute(delete(articles).where(articles.c.id == row.id))
+
+        await self._context.events.publish(
+            ArticleDeleted(row.id, row.slug, row.author_id, tuple(tag_names))
+        )
+
+    async def favorite(self, slug: str, user_id: int) -> dict[str, Any]:
+        """Favorite an article; favoriting twice, even at once, counts once."""
+        return await self._set_favorite(slug, user_id, is_favorite=True)
+
+    async def unfavorite(self, slug: str, user_id: int) -> dict[str, Any]:
+        return await self._set_favorite(slug, user_id, is_favorite=False)
+
+    async def _set_favorite(
+        self, slug: str, user_id: int, *, is_favorite: bool
+    ) -> dict[str, Any]:
+        async with self._context.database.write() as connection:
+            row = await _find_article(connection, slug)
+            is_changed = await _change_favorite(
+                connection, row.id, user_id, is_favorite
+            )
+            if is_changed:
+                row = await _find_article(connection, slug)
+
+            rendered = await _render_one(connection, row, user_id)
+
+        if is_changed:
+            await self._context.events.publish(
+                FavoriteChanged(user_id, row.id, is_favorite)
+            )
+        return rendered
+
+
+# --- queries ---------------------------------------------------------------------
+
+
+def _articles_with_authors() -> Select[Any]:
+    return select(*ARTICLE_COLUMNS).join(users, users.c.id == articles.c.author_id)
+
+
+def _filter_conditions(filters: ArticleFilter) -> Iterable[ColumnElement[bool]]:
+    if filters.tag is not None:
+        tagged = (
+            select(article_tags.c.article_id)
+            .join(tags, tags.c.id == article_tags.c.tag_id)
+            .where(tags.c.name == filters.tag)
+        )
+        yield articles.c.id.in_(tagged)
+
+    if filters.author is not None:
+        author = select(users.c.id).where(
+            users.c.username_key == canonical_key(filters.author)
+        )
+        yield articles.c.author_id.in_(author)
+
+    if filters.favorited_by is not None:
+        favoriter = select(users.c.id).where(
+            users.c.username_key == canonical_key(filters.favorited_by)
+        )
+        favorited = select(favorites.c.article_id).where(
+            favorites.c.user_id.in_(favoriter)
+        )
+        yield articles.c.id.in_(favorited)
+
+
+async def _page(
+    connection: AsyncConnection,
+    conditions: Sequence[ColumnElement[bool]],
+    viewer_id: int | None,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    count_query = select(func.count()).select_from(articles).where(*conditions)
+    total = (await connection.execute(count_query)).scalar_one()
+
+    rows: Sequence[Row[Any]] = []
+    if total > offset:
+        page_query = (
+            _articles_with_authors()
+            .where(*conditions)
+            .order_by(*NEWEST_FIRST)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = (await connection.execute(page_query)).all()
+
+    rendered = await _render_rows(connection, rows, viewer_id, with_body=False)
+    return {"articles": rendered, "articlesCount": total}
+
+
+async def _find_article(connection: AsyncConnection, slug: str) -> Row[Any]:
+    query = _articles_with_authors().where(articles.c.slug == slug)
+    row = (await connection.execute(query)).one_or_none()
+    if row is None:
+        raise NotFound("article", f"{slug!r} not found")
+
+    return row
+
+
+async def _render_one(
+    connection: AsyncConnection, row: Row[Any], viewer_id: int | None
+) -> dict[str, Any]:
+    (rendered,) = await _render_rows(connection, [row], viewer_id, with_body=True)
+    return rendered
+
+
+async def _render_rows(
+    connection: AsyncConnection,
+    rows: Sequence[Row[Any]],
+    viewer_id: int | None,
+    *,
+    with_body: bool,
+) -> list[dict[str, Any]]:
+    if not rows:
+        return []
+
+    article_ids = [row.id for row in rows]
+    tags_by_article = await _tags_by_article(connection, article_ids)
+    favorited = await _favorited_among(connection, viewer_id, article_ids)
+    following = await followed_among(
+        connection, viewer_id, {row.author_id for row in rows}
+    )
+
+    return [
+        render.article(
+            row,
+            tags=tags_by_article[row.id],
+            favorited=row.id in favorited,
+            following=row.author_id in following,
+            with_body=with_body,
+        )
+        for row in rows
+    ]
+
+
+async def _tags_by_article(
+    connection: AsyncConnection, article_ids: Sequence[int]
+) -> defaultdict[int, list[str]]:
+    """Return each article's tag names in alphabetical order."""
+    result = await connection.execute(
+        select(article_tags.c.article_id, tags.c.name)
+        .join(tags, tags.c.id == article_tags.c.tag_id)
+        .where(article_tags.c.article_id.in_(article_ids))
+        .order_by(article_tags.c.article_id, tags.c.name)
+    )
+    by_article: defaultdict[int, list[str]] = defaultdict(list)
+    for article_id, name in result:
+        by_article[article_id].append(name)
+
+    return by_article
+
+
+async def _favorited_among(
+    connection: AsyncConnection, user_id: int | None, article_ids: Sequence[int]
+) -> set[int]:
+    if user_id is None:
+        return set()
+
+    result = await connection.execute(
+        select(favorites.c.article_id).where(
+            favorites.c.user_id == user_id,
+            favorites.c.article_id.in_(article_ids),
+        )
+    )
+    return set(result.scalars())
+
+
+# --- writes ----------------------------------------------------------------------
+
+
+def _check_author(row: Row[Any], user_id: int, resource: str) -> None:
+    if row.author_id != user_id:
+        raise Forbidden(resource, "only its author may change it")
+
+
+def _unique_tags(names: Sequence[str]) -> list[str]:
+    return sorted(set(names))
+
+
+def _slug_base(slug: str) -> str:
+    """Strip a random suffix that `with_random_suffix` added, if any."""
+    head, _, tail = slug.rpartition("-")
+    is_suffix = len(tail) == 2 * slugs.SUFFIX_BYTES and all(
+        character in "0123456789abcdef" for character in tail
+    )
+    return head if head and is_suffix else slug
+
+
+async def _insert_with_unique_slug(
+    connection: AsyncConnection, values: dict[str, Any]
+) -> tuple[int, str]:
+    """Insert the article under its title's slug, or a suffixed one if taken.
+
+    ON CONFLICT DO NOTHING ... RETURNING returns no row when the slug exists,
+    so a taken slug costs a retry, not a failed transaction.
+    """
+    base = slugs.base_slug(values["title"])
+    candidate = base
+    for _ in range(SLUG_ATTEMPTS):
+        statement = (
+            insert_ignoring_conflicts(connection, articles)
+            .values(slug=candidate, **values)
+            .returning(articles.c.id)
+        )
+        article_id = (await connection.execute(statement)).scalar_one_or_none()
+        if article_id is not None:
+            return article_id, candidate
+
+        candidate = slugs.with_random_suffix(base)
+
+    msg = f"no free slug for {base!r} after {SLUG_ATTEMPTS} attempts"
+    raise RuntimeError(msg)
+
+
+async def _update_with_unique_slug(
+    connection: AsyncConnection, article_id: int, values: dict[str, Any], title: str
+) -> str:
+    base = slugs.base_slug(title)
+    candidate = base
+    for _ in range(SLUG_ATTEMPTS):
+        is_taken = (
+            await connection.execute(
+                select(articles.c.id).where(
+                    articles.c.slug == candidate, articles.c.id != article_id
+                )
+            )
+        ).first() is not None
+        if not is_taken:
+            try:
+                async with connection.begin_nested():
+                    await connection.execute(
+                        update(articles)
+                        .where(articles.c.id == article_id)
+                        .values(slug=candidate, **values)
+                    )
+                return candidate
+            except IntegrityError:
+                pass  # Another transaction took the slug since the check.
+
+        candidate = slugs.with_random_suffix(base)
+
+    msg = f"no free slug for {base!r} after {SLUG_ATTEMPTS} attempts"
+    raise RuntimeError(msg)
+
+
+async def _set_tags(
+    connection: AsyncConnection,
+    article_id: int,
+    names: Sequence[str],
+    *,
+    replace: bool,
+) -> None:
+    if replace:
+        await connection.execute(
+            delete(article_tags).where(article_tags.c.article_id == article_id)
+        )
+
+    if not names:
+        return
+
+    await connection.execute(
+        insert_ignoring_conflicts(connection, tags), [{"name": name} for name in names]
+    )
+    tag_ids = (
+        await connection.execute(select(tags.c.id).where(tags.c.name.in_(names)))
+    ).scalars()
+    await connection.execute(
+        article_tags.insert(),
+        [{"article_id": article_id, "tag_id": tag_id} for tag_id in tag_ids],
+    )
+
+
+async def _change_favorite(
+    connection: AsyncConnection, article_id: int, user_id: int, is_favorite: bool
+) -> bool:
+    """Add or remove the favorite row and move the counter with it.
+
+    The counter changes only when a row was really inserted or deleted, and
+    both happen in one transaction, so `favorites_count` equals the number of
+    rows even when many users favorite the same article at once.
+    """
+    if is_favorite:
+        statement = (
+            insert_ignoring_conflicts(connection, favorites)
+            .values(user_id=user_id, article_id=article_id, created_at=utcnow())
+            .returning(favorites.c.article_id)
+        )
+    else:
+        statement = (
+            delete(favorites)
+            .where(favorites.c.user_id == user_id, favorites.c.article_id == article_id)
+            .returning(favorites.c.article_id)
+        )
+
+    if (await connection.execute(statement)).first() is None:
+        return False
+
+    step = 1 if is_favorite else -1
+    await connection.execute(
+        update(articles)
+        .where(articles.c.id == article_id)
+        .values(favorites_count=articles.c.favorites_count + step)
+    )
+    return True

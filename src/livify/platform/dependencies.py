@@ -1,0 +1,96 @@
+"""FastAPI dependencies: the services and the caller's identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from livify.platform.articles import ArticleService
+from livify.platform.comments import CommentService
+from livify.platform.errors import Unauthorized
+from livify.platform.profiles import ProfileService
+from livify.platform.services import Context
+from livify.platform.tags import TagService
+from livify.platform.users import UserService
+
+TOKEN_SCHEMES = ("token", "bearer")
+
+authorization_header = APIKeyHeader(
+    name="Authorization",
+    auto_error=False,
+    description="`Token <jwt>` as returned by login and registration.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """Every service of the community API, built once per application."""
+
+    users: UserService
+    profiles: ProfileService
+    articles: ArticleService
+    comments: CommentService
+    tags: TagService
+
+    @classmethod
+    def from_context(cls, context: Context) -> Platform:
+        return cls(
+            users=UserService(context),
+            profiles=ProfileService(context),
+            articles=ArticleService(context),
+            comments=CommentService(context),
+            tags=TagService(context),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    user_id: int
+    token: str
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+def get_optional_caller(
+    request: Request,
+    authorization: Annotated[str | None, Security(authorization_header)] = None,
+) -> Caller | None:
+    """Return the caller, None without a header, or raise 401 for a bad token."""
+    if authorization is None:
+        return None
+
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() not in TOKEN_SCHEMES or not token:
+        raise Unauthorized("token", "use the header 'Authorization: Token <jwt>'")
+
+    context: Context = request.app.state.context
+    user_id = context.tokens.user_id(token)
+    if user_id is None:
+        raise Unauthorized("token", "is invalid or has expired; log in again")
+
+    return Caller(user_id=user_id, token=token)
+
+
+def get_caller(
+    caller: Annotated[Caller | None, Depends(get_optional_caller)],
+) -> Caller:
+    if caller is None:
+        raise Unauthorized("token", "is missing; send 'Authorization: Token <jwt>'")
+
+    return caller
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+OptionalCallerDep = Annotated[Caller | None, Depends(get_optional_caller)]
+
+
+def viewer_id(caller: Caller | None) -> int | None:
+    return caller.user_id if caller else None

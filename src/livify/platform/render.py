@@ -1,0 +1,78 @@
+"""Build the API's JSON shapes from database rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+
+def format_timestamp(value: datetime) -> str:
+    """Format as ISO 8601 UTC with milliseconds, always present (`...05.000Z`)."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def user(row: Row[Any], token: str) -> dict[str, Any]:
+    return {
+        "email": row.email,
+        "token": token,
+        "username": row.username,
+        "bio": row.bio,
+        "image": row.image,
+    }
+
+
+def profile(
+    username: str, bio: str | None, image: str | None, *, following: bool
+) -> dict[str, Any]:
+    return {"username": username, "bio": bio, "image": image, "following": following}
+
+
+def article(
+    row: Row[Any],
+    *,
+    tags: list[str],
+    favorited: bool,
+    following: bool,
+    with_body: bool,
+) -> dict[str, Any]:
+    """Render an article row joined with its author's `author_*` columns."""
+    rendered: dict[str, Any] = {
+        "slug": row.slug,
+        "title": row.title,
+        "description": row.description,
+    }
+    if with_body:
+        rendered["body"] = row.body
+
+    rendered.update(
+        tagList=tags,
+        createdAt=format_timestamp(row.created_at),
+        updatedAt=format_timestamp(row.updated_at),
+        favorited=favorited,
+        favoritesCount=row.favorites_count,
+        author=profile(
+            row.author_username,
+            row.author_bio,
+            row.author_image,
+            following=following,
+        ),
+    )
+    return rendered
+
+
+def comment(row: Row[Any], *, following: bool) -> dict[str, Any]:
+    """Render a comment row joined with its author's `author_*` columns."""
+    return {
+        "id": row.id,
+        "createdAt": format_timestamp(row.created_at),
+        "updatedAt": format_timestamp(row.updated_at),
+        "body": row.body,
+        "author": profile(
+            row.author_username,
+            row.author_bio,
+            row.author_image,
+            following=following,
+        ),
+    }

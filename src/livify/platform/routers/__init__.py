@@ -1,0 +1,13 @@
+"""HTTP routes of the community API, one module per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from livify.platform.routers import articles, comments, profiles, tags, users
+
+api_router = APIRouter(prefix="/api")
+for module in (users, profiles, articles, comments, tags):
+    api_router.include_router(module.router)
+
+__all__ = ["api_router"]

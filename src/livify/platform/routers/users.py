@@ -1,0 +1,61 @@
+"""Registration, login and the current user."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from livify.platform import schemas
+from livify.platform.dependencies import CallerDep, PlatformDep
+from livify.platform.responses import JSONResponse
+from livify.platform.routers.responses import errors
+
+router = APIRouter(tags=["users"])
+
+
+@router.post(
+    "/users/login",
+    response_model=schemas.UserResponse,
+    responses=errors(401),
+    summary="Log in",
+)
+async def login(payload: schemas.LoginRequest, platform: PlatformDep) -> JSONResponse:
+    user = await platform.users.login(payload.user)
+    return JSONResponse({"user": user})
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=schemas.UserResponse,
+    responses=errors(),
+    summary="Register",
+)
+async def register(
+    payload: schemas.NewUserRequest, platform: PlatformDep
+) -> JSONResponse:
+    user = await platform.users.register(payload.user)
+    return JSONResponse({"user": user}, status_code=201)
+
+
+@router.get(
+    "/user",
+    response_model=schemas.UserResponse,
+    responses=errors(401),
+    summary="Get the current user",
+)
+async def get_current_user(caller: CallerDep, platform: PlatformDep) -> JSONResponse:
+    user = await platform.users.current(caller.user_id, caller.token)
+    return JSONResponse({"user": user})
+
+
+@router.put(
+    "/user",
+    response_model=schemas.UserResponse,
+    responses=errors(401),
+    summary="Update the current user",
+)
+async def update_current_user(
+    payload: schemas.UpdateUserRequest, caller: CallerDep, platform: PlatformDep
+) -> JSONResponse:
+    user = await platform.users.update(caller.user_id, caller.token, payload.user)
+    return JSONResponse({"user": user})

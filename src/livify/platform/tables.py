@@ -1,0 +1,204 @@
+"""The relational schema of the community platform.
+
+Every list the API serves is ordered newest first, so each access path has an
+index that ends in `(created_at, id)`: all articles, articles by author, articles
+by tag (through `article_tags`), articles a user favorited (through `favorites`)
+and the feed (articles by the authors a user follows). `favorites_count` is kept
+on the article row and changed in the same transaction as the favorite row, so
+a list page never counts favorites.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+
+# Alembic and PostgreSQL both use these names, so keep them stable.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite has only 64-bit INTEGER PRIMARY KEY as its row id alias, and BigInteger
+# would lose autoincrement there.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    SQLite stores no offset, so values are kept as naive UTC there and get
+    their UTC tzinfo back on load.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+
+        if value.tzinfo is None:
+            msg = f"naive datetime {value!r} given; pass an aware UTC datetime"
+            raise ValueError(msg)
+
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    # Case-folded NFC forms: uniqueness and look-ups ignore case and Unicode
+    # composition, so "Alice" and "alice" are one account name.
+    Column("username_key", String(64), nullable=False, unique=True),
+    Column("email", String(254), nullable=False),
+    Column("email_key", String(254), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("bio", Text, nullable=True),
+    Column("image", String(2048), nullable=True),
+    Column("tier", String(32), nullable=False, server_default="standard"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column(
+        "follower_id",
+        Id,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "followee_id",
+        Id,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_follows_followee_id", "followee_id"),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("slug", String(320), nullable=False, unique=True),
+    Column("title", String(256), nullable=False),
+    Column("description", String(1024), nullable=False),
+    Column("body", Text, nullable=False),
+    Column(
+        "author_id",
+        Id,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("favorites_count", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_articles_created_at_id", "created_at", "id"),
+    Index("ix_articles_author_id_created_at_id", "author_id", "created_at", "id"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+)
+
+article_tags = Table(
+    "article_tags",
+    metadata,
+    Column(
+        "article_id",
+        Id,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "tag_id",
+        Id,
+        ForeignKey("tags.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Index("ix_article_tags_tag_id_article_id", "tag_id", "article_id"),
+)
+
+favorites = Table(
+    "favorites",
+    metadata,
+    Column(
+        "user_id",
+        Id,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "article_id",
+        Id,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_favorites_article_id", "article_id"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "article_id",
+        Id,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "author_id",
+        Id,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_comments_article_id_created_at_id", "article_id", "created_at", "id"),
+    Index("ix_comments_author_id", "author_id"),
+)

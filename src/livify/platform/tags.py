@@ -1,0 +1,22 @@
+"""The tag list."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from livify.platform.services import Context
+from livify.platform.tables import article_tags, tags
+
+
+class TagService:
+    def __init__(self, context: Context) -> None:
+        self._context = context
+
+    async def list(self) -> dict[str, list[str]]:
+        """Return the names of tags that at least one article carries, A to Z."""
+        in_use = select(article_tags.c.tag_id).where(article_tags.c.tag_id == tags.c.id)
+        query = select(tags.c.name).where(in_use.exists()).order_by(tags.c.name)
+        async with self._context.database.read() as connection:
+            names = (await connection.execute(query)).scalars().all()
+
+        return {"tags": list(names)}

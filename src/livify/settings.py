@@ -1,0 +1,82 @@
+"""The one configuration object, read from `LIVIFY_*` environment variables.
+
+Only the composition root (`livify.app`) and the command line read `Settings`;
+toolkit packages receive plain values as constructor arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from livify.db._database import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_SECONDS
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_TOKEN_TTL_SECONDS = 7 * 24 * 3600.0
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_GRACEFUL_SHUTDOWN_SECONDS = 30.0
+SQLITE_FILE_NAME = "livify.sqlite3"
+
+
+def default_data_dir() -> Path:
+    """Return the XDG data directory for livify (`~/.local/share/livify`)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "livify"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; each field is read from `LIVIFY_<FIELD>`."""
+
+    model_config = SettingsConfigDict(env_prefix="LIVIFY_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; unset means a SQLite file in data_dir.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="JWT signing key; unset means a random key kept in data_dir.",
+    )
+    token_ttl_seconds: float = Field(default=DEFAULT_TOKEN_TTL_SECONDS, gt=0)
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    cors_origins: list[str] = Field(default_factory=list)
+    pool_size: int = Field(default=DEFAULT_POOL_SIZE, gt=0)
+    pool_timeout_seconds: float = Field(default=DEFAULT_POOL_TIMEOUT_SECONDS, gt=0)
+    migrate_on_start: bool = True
+    host: str = DEFAULT_HOST
+    port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1)
+    graceful_shutdown_seconds: float = Field(
+        default=DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, gt=0
+    )
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str | None) -> str | None:
+        return normalise_database_url(value) if value else None
+
+    def resolved_database_url(self) -> str:
+        """Return the configured URL, or the embedded SQLite file under `data_dir`."""
+        if self.database_url:
+            return self.database_url
+
+        return f"sqlite+aiosqlite:///{self.data_dir / SQLITE_FILE_NAME}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver for plain `postgresql://` and `sqlite://` URLs."""
+    for prefix, async_prefix in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(prefix):
+            return async_prefix + url[len(prefix) :]
+
+    return url
