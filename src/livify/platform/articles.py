@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Select,
     delete,
     func,
@@ -51,6 +50,9 @@ ARTICLE_COLUMNS = (
     users.c.image.label("author_image"),
 )
 NEWEST_FIRST = (articles.c.created_at.desc(), articles.c.id.desc())
+
+if TYPE_CHECKING:
+    from livify.platform.sql import AnyRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +134,7 @@ class ArticleService:
             row = await _find_article(connection, slug)
             _check_author(row, user_id, "article")
 
-            values = {
+            values: dict[str, Any] = {
                 key: sent[key]
                 for key in ("title", "description", "body")
                 if key in sent
@@ -211,7 +213,7 @@ class ArticleService:
 # --- queries ---------------------------------------------------------------------
 
 
-def _articles_with_authors() -> Select[Any]:
+def _articles_with_authors() -> Select[*tuple[Any, ...]]:
     return select(*ARTICLE_COLUMNS).join(users, users.c.id == articles.c.author_id)
 
 
@@ -250,7 +252,7 @@ async def _page(
     count_query = select(func.count()).select_from(articles).where(*conditions)
     total = (await connection.execute(count_query)).scalar_one()
 
-    rows: Sequence[Row[Any]] = []
+    rows: Sequence[AnyRow] = []
     if total > offset:
         page_query = (
             _articles_with_authors()
@@ -265,7 +267,7 @@ async def _page(
     return {"articles": rendered, "articlesCount": total}
 
 
-async def _find_article(connection: AsyncConnection, slug: str) -> Row[Any]:
+async def _find_article(connection: AsyncConnection, slug: str) -> AnyRow:
     query = _articles_with_authors().where(articles.c.slug == slug)
     row = (await connection.execute(query)).one_or_none()
     if row is None:
@@ -275,7 +277,7 @@ async def _find_article(connection: AsyncConnection, slug: str) -> Row[Any]:
 
 
 async def _render_one(
-    connection: AsyncConnection, row: Row[Any], viewer_id: int | None
+    connection: AsyncConnection, row: AnyRow, viewer_id: int | None
 ) -> dict[str, Any]:
     (rendered,) = await _render_rows(connection, [row], viewer_id, with_body=True)
     return rendered
@@ -283,7 +285,7 @@ async def _render_one(
 
 async def _render_rows(
     connection: AsyncConnection,
-    rows: Sequence[Row[Any]],
+    rows: Sequence[AnyRow],
     viewer_id: int | None,
     *,
     with_body: bool,
@@ -345,7 +347,7 @@ async def _favorited_among(
 # --- writes ----------------------------------------------------------------------
 
 
-def _check_author(row: Row[Any], user_id: int, resource: str) -> None:
+def _check_author(row: AnyRow, user_id: int, resource: str) -> None:
     if row.author_id != user_id:
         raise Forbidden(resource, "only its author may change it")
 
@@ -456,6 +458,7 @@ async def _change_favorite(
     both happen in one transaction, so `favorites_count` equals the number of
     rows even when many users favorite the same article at once.
     """
+    statement: Any
     if is_favorite:
         statement = (
             insert_ignoring_conflicts(connection, favorites)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from livify.platform import render, schemas
@@ -20,6 +20,9 @@ COMMENT_COLUMNS = (
     users.c.bio.label("author_bio"),
     users.c.image.label("author_image"),
 )
+
+if TYPE_CHECKING:
+    from livify.platform.sql import AnyRow
 
 
 class CommentService:
@@ -108,7 +111,7 @@ async def _find_article_id(connection: AsyncConnection, slug: str) -> int:
 
 async def _find_comment(
     connection: AsyncConnection, article_id: int, comment_id: int
-) -> Row[Any]:
+) -> AnyRow:
     row = (
         await connection.execute(
             _comments_with_authors().where(

@@ -9,6 +9,7 @@ ApiError
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -54,7 +55,7 @@ class Unprocessable(ApiError):
 def error_response(
     status_code: int,
     errors: dict[str, list[str]],
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse({"errors": errors}, status_code=status_code, headers=headers)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from livify.platform import render
@@ -14,6 +14,9 @@ from livify.platform.keys import canonical_key
 from livify.platform.services import Context
 from livify.platform.sql import insert_ignoring_conflicts
 from livify.platform.tables import follows, users, utcnow
+
+if TYPE_CHECKING:
+    from livify.platform.sql import AnyRow
 
 
 class ProfileService:
@@ -59,7 +62,7 @@ class ProfileService:
         return _render(row, following=False)
 
 
-async def find_user(connection: AsyncConnection, username: str) -> Row[Any]:
+async def find_user(connection: AsyncConnection, username: str) -> AnyRow:
     """Return the user with this name (case-insensitive), or raise 404."""
     row = (
         await connection.execute(
@@ -96,5 +99,5 @@ async def followed_among(
     return set(result.scalars())
 
 
-def _render(row: Row[Any], *, following: bool) -> dict[str, Any]:
+def _render(row: AnyRow, *, following: bool) -> dict[str, Any]:
     return render.profile(row.username, row.bio, row.image, following=following)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row
+if TYPE_CHECKING:
+    from livify.platform.sql import AnyRow
 
 
 def format_timestamp(value: datetime) -> str:
@@ -13,7 +14,7 @@ def format_timestamp(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-def user(row: Row[Any], token: str) -> dict[str, Any]:
+def user(row: AnyRow, token: str) -> dict[str, Any]:
     return {
         "email": row.email,
         "token": token,
@@ -30,7 +31,7 @@ def profile(
 
 
 def article(
-    row: Row[Any],
+    row: AnyRow,
     *,
     tags: list[str],
     favorited: bool,
@@ -62,7 +63,7 @@ def article(
     return rendered
 
 
-def comment(row: Row[Any], *, following: bool) -> dict[str, Any]:
+def comment(row: AnyRow, *, following: bool) -> dict[str, Any]:
     """Render a comment row joined with its author's `author_*` columns."""
     return {
         "id": row.id,

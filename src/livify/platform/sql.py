@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeAlias
+
 from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+    # A result row of any width (SQLAlchemy 2.1 types rows by their columns).
+    AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
 def insert_ignoring_conflicts(connection: AsyncConnection, table: Table) -> Insert:

@@ -57,15 +57,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
 
-        if value.tzinfo is None:
+        if not isinstance(value, datetime) or value.tzinfo is None:
             msg = f"naive datetime {value!r} given; pass an aware UTC datetime"
             raise ValueError(msg)
 
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        utc_value = value.astimezone(UTC)
+        return utc_value.replace(tzinfo=None) if dialect.name == "sqlite" else utc_value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
+        if not isinstance(value, datetime):
             return None
 
         if value.tzinfo is None:

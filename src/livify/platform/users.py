@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,6 +17,9 @@ from livify.platform.services import Context
 from livify.platform.tables import users, utcnow
 
 TAKEN = "has already been taken"
+
+if TYPE_CHECKING:
+    from livify.platform.sql import AnyRow
 
 
 class UserService:
@@ -138,7 +141,7 @@ class UserService:
         return values
 
 
-async def load_user(connection: AsyncConnection, user_id: int) -> Row[Any]:
+async def load_user(connection: AsyncConnection, user_id: int) -> AnyRow:
     """Return the user row, or raise 401 because the token's user is gone."""
     row = (
         await connection.execute(select(users).where(users.c.id == user_id))
