@@ -1,11 +1,11 @@
 """The relational schema of the community platform.
 
-Every list the API serves is ordered newest first, so each access path has an
-index that ends in `(created_at, id)`: all articles, articles by author, articles
-by tag (through `article_tags`), articles a user favorited (through `favorites`)
-and the feed (articles by the authors a user follows). `favorites_count` is kept
-on the article row and changed in the same transaction as the favorite row, so
-a list page never counts favorites.
+Every list the API serves is ordered newest first. So each access path has an
+index that ends in `(created_at, id)`, or reaches article ids through a key:
+all articles, by author, by tag (`article_tags`), favorited by a user
+(`favorites`) and the feed (`follows`). `favorites_count` is kept on the
+article row and changed in the same transaction as the favorite row, so a
+list page never counts favorites.
 """
 
 from __future__ import annotations
