@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette import responses
 
 
-class JSONResponse(Response):
-    """Serialise with orjson; keys with None values are kept, as clients expect."""
+class JSONResponse(responses.JSONResponse):
+    """Serialise with orjson; keys with None values are kept, as clients expect.
+
+    Subclassing Starlette's JSONResponse makes FastAPI document each route's
+    `response_model` in OpenAPI; any other class is documented as a string.
+    """
 
     media_type = "application/json; charset=utf-8"
 
