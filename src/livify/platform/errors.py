@@ -89,6 +89,11 @@ async def _handle_http_exception(_request: Request, exc: Exception) -> JSONRespo
     if isinstance(exc, RequestBodyTooLarge):
         return error_response(413, {"body": [str(exc.detail)]})
 
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers 400 when the body bytes are not UTF-8. It answers
+        # 422 for every other body that is not JSON, so this case gets 422 too.
+        return error_response(422, {"body": ["is not valid JSON"]})
+
     message = str(exc.detail).lower() if exc.detail else "request failed"
     return error_response(exc.status_code, {"request": [message]}, exc.headers)
 
@@ -108,7 +113,7 @@ def describe_validation_error(error: dict[str, Any]) -> tuple[str, str]:
     """Turn one pydantic error into a field name and a short message.
 
     The field is the last named part of the location (`user.email` gives
-    `email`), so clients see the field they sent; a body that is missing or
+    `email`), so clients see the field they sent. A body that is missing or
     not JSON is reported under `body`.
     """
     location = [part for part in error.get("loc", ()) if isinstance(part, str)]
