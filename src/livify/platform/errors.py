@@ -90,8 +90,8 @@ async def _handle_http_exception(_request: Request, exc: Exception) -> JSONRespo
         return error_response(413, {"body": [str(exc.detail)]})
 
     if isinstance(exc.__cause__, UnicodeDecodeError):
-        # FastAPI answers 400 when the body bytes are not UTF-8. It answers
-        # 422 for every other body that is not JSON, so this case gets 422 too.
+        # FastAPI returns 400 when the body bytes are not UTF-8 and 422 for
+        # every other body that is not JSON, so this case gets 422 too.
         return error_response(422, {"body": ["is not valid JSON"]})
 
     message = str(exc.detail).lower() if exc.detail else "request failed"

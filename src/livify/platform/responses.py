@@ -12,7 +12,8 @@ class JSONResponse(responses.JSONResponse):
     """Serialise with orjson; keys with None values are kept, as clients expect.
 
     Subclassing Starlette's JSONResponse makes FastAPI document each route's
-    `response_model` in OpenAPI; any other class is documented as a string.
+    `response_model` in OpenAPI. With any other class, FastAPI documents the
+    body as a string.
     """
 
     media_type = "application/json; charset=utf-8"
