@@ -10,7 +10,7 @@ from fastapi.security import APIKeyHeader
 
 from livify.platform.articles import ArticleService
 from livify.platform.comments import CommentService
-from livify.platform.errors import Unauthorized
+from livify.platform.errors import Unauthorized, Unprocessable
 from livify.platform.profiles import ProfileService
 from livify.platform.services import Context
 from livify.platform.tags import TagService
@@ -85,6 +85,22 @@ def get_caller(
         raise Unauthorized("token", "is missing; send 'Authorization: Token <jwt>'")
 
     return caller
+
+
+def reject_nul_characters(request: Request) -> None:
+    """Raise 422 for a path or query value that contains U+0000.
+
+    PostgreSQL text cannot hold that character, so such a value could only
+    fail inside the database. Request bodies are checked by their schemas.
+    """
+    path_values = [
+        (name, value)
+        for name, value in request.path_params.items()
+        if isinstance(value, str)
+    ]
+    for name, value in [*path_values, *request.query_params.multi_items()]:
+        if "\x00" in value:
+            raise Unprocessable(name, "must not contain the NUL character (U+0000)")
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]

@@ -38,6 +38,14 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _no_nul_character(value: str) -> str:
+    # PostgreSQL text cannot store U+0000, so both stores reject it up front.
+    if "\x00" in value:
+        msg = "must not contain the NUL character (U+0000)"
+        raise ValueError(msg)
+    return value
+
+
 def _username_characters(value: str) -> str:
     if not USERNAME_PATTERN.fullmatch(value):
         msg = "may contain only letters, digits, '_', '-' and '.'"
@@ -66,23 +74,49 @@ Password = Annotated[
     str,
     _text(limits.PASSWORD_MAX_CHARS, strip=False, min_chars=limits.PASSWORD_MIN_CHARS),
 ]
-Bio = Annotated[str, BeforeValidator(_nfc), _text(limits.BIO_MAX_CHARS, min_chars=0)]
-Image = Annotated[str, _text(limits.IMAGE_URL_MAX_CHARS, min_chars=0)]
-Title = Annotated[str, BeforeValidator(_nfc), _text(limits.TITLE_MAX_CHARS)]
-Description = Annotated[str, BeforeValidator(_nfc), _text(limits.DESCRIPTION_MAX_CHARS)]
+Bio = Annotated[
+    str,
+    BeforeValidator(_nfc),
+    _text(limits.BIO_MAX_CHARS, min_chars=0),
+    AfterValidator(_no_nul_character),
+]
+Image = Annotated[
+    str,
+    _text(limits.IMAGE_URL_MAX_CHARS, min_chars=0),
+    AfterValidator(_no_nul_character),
+]
+Title = Annotated[
+    str,
+    BeforeValidator(_nfc),
+    _text(limits.TITLE_MAX_CHARS),
+    AfterValidator(_no_nul_character),
+]
+Description = Annotated[
+    str,
+    BeforeValidator(_nfc),
+    _text(limits.DESCRIPTION_MAX_CHARS),
+    AfterValidator(_no_nul_character),
+]
 ArticleBody = Annotated[
     str,
     BeforeValidator(_nfc),
     _text(limits.ARTICLE_BODY_MAX_CHARS, strip=False),
     AfterValidator(_not_blank),
+    AfterValidator(_no_nul_character),
 ]
 CommentBody = Annotated[
     str,
     BeforeValidator(_nfc),
     _text(limits.COMMENT_BODY_MAX_CHARS, strip=False),
     AfterValidator(_not_blank),
+    AfterValidator(_no_nul_character),
 ]
-Tag = Annotated[str, BeforeValidator(_nfc), _text(limits.TAG_MAX_CHARS)]
+Tag = Annotated[
+    str,
+    BeforeValidator(_nfc),
+    _text(limits.TAG_MAX_CHARS),
+    AfterValidator(_no_nul_character),
+]
 TagList = Annotated[list[Tag], Field(max_length=limits.TAGS_PER_ARTICLE_MAX)]
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from livify.platform.dependencies import reject_nul_characters
 from livify.platform.routers import articles, comments, profiles, tags, users
 
-api_router = APIRouter(prefix="/api")
+api_router = APIRouter(prefix="/api", dependencies=[Depends(reject_nul_characters)])
 for module in (users, profiles, articles, comments, tags):
     api_router.include_router(module.router)
 
