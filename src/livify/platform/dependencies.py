@@ -78,12 +78,19 @@ def get_optional_caller(
     return Caller(user_id=user_id, token=token)
 
 
-def get_caller(
+async def get_caller(
     caller: Annotated[Caller | None, Depends(get_optional_caller)],
+    platform: Annotated[Platform, Depends(get_platform)],
 ) -> Caller:
+    """Return the caller, or raise 401 without a token or for a deleted user.
+
+    A token stays valid after its user is deleted, and writes in that user's
+    name would break foreign keys, so routes that need a caller look it up.
+    """
     if caller is None:
         raise Unauthorized("token", "is missing; send 'Authorization: Token <jwt>'")
 
+    await platform.users.check_exists(caller.user_id)
     return caller
 
 

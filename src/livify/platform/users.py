@@ -86,6 +86,11 @@ class UserService:
             )
         return self._dummy_hash
 
+    async def check_exists(self, user_id: int) -> None:
+        """Raise 401 if the user has been deleted since their token was issued."""
+        async with self._context.database.read() as connection:
+            await load_user(connection, user_id)
+
     async def current(self, user_id: int, token: str) -> dict[str, Any]:
         async with self._context.database.read() as connection:
             row = await load_user(connection, user_id)
