@@ -55,3 +55,15 @@ async def create_article(
     assert response.status_code == 201, response.text
     article: dict[str, Any] = response.json()["article"]
     return article
+
+
+def assert_error(response: httpx.Response, status_code: int, field: str) -> None:
+    """Check the status and the `{"errors": {field: [message, ...]}}` body."""
+    assert response.status_code == status_code, response.text
+    body = response.json()
+    assert list(body) == ["errors"], body
+    assert field in body["errors"], body
+    messages = body["errors"][field]
+    assert isinstance(messages, list), body
+    assert messages, body
+    assert all(isinstance(message, str) and message for message in messages), body
