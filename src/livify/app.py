@@ -1,19 +1,41 @@
 """Composition root: build the ASGI application from `Settings`.
 
-This is the only module that wires the platform to the toolkit.
+This is the only module that wires the platform to the toolkit. Middleware,
+from the outside in: fixed paths (`/metrics`, `/livez`, `/readyz`), tracing
+(when configured), golden-signal metrics and access logs, the body size
+limit, CORS, then FastAPI's router.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SpanExporter
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import mark_process_dead
+from sqlalchemy import text
 from starlette.middleware.cors import CORSMiddleware
 
 from livify import __version__
-from livify.db import Database
+from livify.db import Database, log_slow_queries
+from livify.observability import (
+    HealthEndpoint,
+    HttpServerMetrics,
+    MetricsEndpoint,
+    ObservabilityMiddleware,
+    PathDispatchMiddleware,
+    PoolStatus,
+    RuntimeMetrics,
+    RuntimeSampler,
+    Tracing,
+    configure_logging,
+    create_tracer_provider,
+    is_multiprocess,
+)
 from livify.platform import migrate
 from livify.platform.dependencies import Platform
 from livify.platform.errors import install_error_handlers
@@ -31,15 +53,37 @@ from livify.settings import Settings
 
 logger = structlog.get_logger(__name__)
 
+METRICS_PATH = "/metrics"
+LIVENESS_PATH = "/livez"
+READINESS_PATH = "/readyz"
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the application; the database opens when the lifespan starts."""
+
+def create_app(
+    settings: Settings | None = None, *, span_exporter: SpanExporter | None = None
+) -> FastAPI:
+    """Build the application; the database opens when the lifespan starts.
+
+    `span_exporter` turns tracing on with that exporter (tests use an
+    in-memory one); otherwise tracing is on only when `otlp_endpoint` is set.
+    """
     settings = settings or Settings()
+    configure_logging(level=settings.log_level, json=settings.log_format == "json")
+
+    registry = CollectorRegistry()
+    http_metrics = HttpServerMetrics(registry)
+    runtime_metrics = RuntimeMetrics(registry)
+
     database = Database(
         settings.resolved_database_url(),
         pool_size=settings.pool_size,
         pool_timeout_seconds=settings.pool_timeout_seconds,
+        on_pool_wait=lambda pool, seconds: runtime_metrics.pool_wait.labels(
+            pool
+        ).observe(seconds),
     )
+    for engine in database.engines():
+        log_slow_queries(engine, threshold_seconds=settings.slow_query_seconds)
+
     context = Context(
         database=database,
         events=EventBus(),
@@ -48,16 +92,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             _secret_key(settings, database), ttl_seconds=settings.token_ttl_seconds
         ),
     )
+    sampler = RuntimeSampler(
+        runtime_metrics,
+        pool_probes=[
+            lambda: [
+                PoolStatus(name, **stats)
+                for name, stats in database.pool_stats().items()
+            ]
+        ],
+    )
+    tracing = _tracing(settings, span_exporter)
+    if tracing is not None:
+        tracing.instrument_clients(database.engines())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await migrate.upgrade(database)
+
+        sampler.start()
         logger.info("app.started", database=database.describe())
         try:
             yield
         finally:
+            await sampler.aclose()
             await database.aclose()
+            if is_multiprocess():
+                # Drop this worker's live gauges (in-flight, memory) from the totals.
+                mark_process_dead(os.getpid())
+            if tracing is not None:
+                tracing.shutdown()
             logger.info("app.stopped")
 
     app = FastAPI(
@@ -73,9 +137,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.context = context
     app.state.platform = Platform.from_context(context)
+    app.state.metrics_registry = registry
     install_error_handlers(app)
     app.include_router(api_router)
 
+    # add_middleware wraps what is there, so the last one added runs first.
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -86,7 +152,64 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    fixed_paths = {METRICS_PATH, LIVENESS_PATH, READINESS_PATH}
+    if settings.metrics_enabled:
+        app.add_middleware(
+            ObservabilityMiddleware,
+            metrics=http_metrics,
+            excluded_paths=fixed_paths,
+            access_log_sample_ratio=settings.access_log_sample_ratio,
+            slow_request_seconds=settings.slow_request_seconds,
+        )
+
+    if tracing is not None:
+        app.add_middleware(
+            Tracing.middleware,
+            tracer_provider=tracing.provider,
+            excluded_urls=",".join(fixed_paths),
+        )
+
+    app.add_middleware(
+        PathDispatchMiddleware,
+        paths=_fixed_endpoints(settings, database, registry),
+    )
     return app
+
+
+def _fixed_endpoints(
+    settings: Settings, database: Database, registry: CollectorRegistry
+) -> dict[str, object]:
+    async def database_reachable() -> bool:
+        async with database.read() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+
+    async def migrations_applied() -> bool:
+        return await migrate.is_current(database)
+
+    endpoints: dict[str, object] = {
+        LIVENESS_PATH: HealthEndpoint(),
+        READINESS_PATH: HealthEndpoint(
+            {"database": database_reachable, "migrations": migrations_applied}
+        ),
+    }
+    # With a separate metrics port, the CLI serves /metrics there instead.
+    if settings.metrics_enabled and settings.metrics_port is None:
+        endpoints[METRICS_PATH] = MetricsEndpoint(registry)
+
+    return endpoints
+
+
+def _tracing(settings: Settings, span_exporter: SpanExporter | None) -> Tracing | None:
+    if span_exporter is None and settings.otlp_endpoint is None:
+        return None
+
+    provider = create_tracer_provider(
+        otlp_endpoint=settings.otlp_endpoint,
+        sample_ratio=settings.trace_sample_ratio,
+        exporter=span_exporter,
+    )
+    return Tracing(provider)
 
 
 def _secret_key(settings: Settings, database: Database) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 
@@ -56,7 +57,28 @@ def _build_parser() -> argparse.ArgumentParser:
         help="do nothing when the database already has users",
     )
     seed.add_argument("--random-seed", type=int, default=1, help="for repeatable data")
+    seed.add_argument(
+        "--demo-password",
+        help="password of every seeded user, printed at the end "
+        "(default: the public 'demo-password')",
+    )
     seed.set_defaults(handler=_seed)
+
+    top = commands.add_parser(
+        "top", help="show live golden signals per route from a running server"
+    )
+    top.add_argument(
+        "--url",
+        default="http://127.0.0.1:8000/metrics",
+        help="the server's metrics URL (default %(default)s)",
+    )
+    top.add_argument(
+        "--interval", type=float, default=2.0, help="seconds between refreshes"
+    )
+    top.add_argument(
+        "--iterations", type=int, help="stop after this many refreshes (default: never)"
+    )
+    top.set_defaults(handler=_top)
     return parser
 
 
@@ -81,14 +103,23 @@ def _export_options(args: argparse.Namespace) -> None:
 
 
 def _serve(_args: argparse.Namespace) -> int:
+    settings = Settings()
+    if settings.workers > 1 or settings.metrics_port is not None:
+        _prepare_multiprocess_metrics(settings)
+
     import uvicorn
 
-    settings = Settings()
+    from livify.observability import configure_logging
+
+    configure_logging(level=settings.log_level, json=settings.log_format == "json")
     database_url = settings.resolved_database_url()
     asyncio.run(_upgrade(database_url))
 
     # Migrations ran once above; workers must not race to run them again.
     os.environ["LIVIFY_MIGRATE_ON_START"] = "false"
+    if settings.metrics_port is not None:
+        _start_metrics_server(settings.host, settings.metrics_port)
+
     logger.info(
         "serve.starting",
         database=Database(database_url).describe(),
@@ -104,8 +135,55 @@ def _serve(_args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,
+        # livify configures logging itself and writes its own access log.
+        log_config=None,
+        access_log=False,
         timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
     )
+    return 0
+
+
+def _prepare_multiprocess_metrics(settings: Settings) -> None:
+    """Give every worker one empty directory for its metric files.
+
+    prometheus_client reads `PROMETHEUS_MULTIPROC_DIR` when it is first
+    imported, so this runs before anything imports it, and workers inherit
+    the variable. Files left by an earlier run would add old counts, so the
+    directory is emptied first.
+    """
+    directory = settings.data_dir / "metrics"
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
+def _start_metrics_server(host: str, port: int) -> None:
+    """Serve every worker's merged metrics on a separate port, from this process."""
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    start_http_server(port, addr=host, registry=registry)
+    logger.info("metrics.serving", address=f"http://{host}:{port}/metrics")
+
+
+def _top(args: argparse.Namespace) -> int:
+    from livify.observability.top import run_top
+
+    try:
+        run_top(
+            args.url,
+            interval_seconds=args.interval,
+            iterations=args.iterations,
+            out=sys.stdout,
+        )
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print(f"livify top: cannot read {args.url}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -115,19 +193,39 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from livify.platform.seed import seed_database
+    from livify.platform.seed import DEMO_PASSWORD, seed_database
 
     settings = Settings()
     database_url = settings.resolved_database_url()
+    demo_password = DEMO_PASSWORD if args.demo_password is None else args.demo_password
     asyncio.run(_upgrade(database_url))
-    asyncio.run(
-        seed_database(
-            database_url,
-            scale=args.scale,
-            if_empty=args.if_empty,
-            random_seed=args.random_seed,
+    try:
+        report = asyncio.run(
+            seed_database(
+                database_url,
+                scale=args.scale,
+                if_empty=args.if_empty,
+                random_seed=args.random_seed,
+                demo_password=demo_password,
+            )
         )
+    except ValueError as exc:
+        print(f"livify seed: {exc}", file=sys.stderr)
+        return 2
+
+    if report.is_skipped:
+        print(
+            f"The database already has {report.existing_users:,} users, "
+            f"so nothing was seeded (--if-empty)."
+        )
+        return 0
+
+    counts = ", ".join(
+        f"{count:,} {table.replace('_', ' ')}"
+        for table, count in report.row_counts().items()
     )
+    print(f"Seeded {counts} in {report.elapsed_seconds:.1f} s.")
+    print(f"Log in as {report.login_email} with password {demo_password!r}.")
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,22 @@ class Settings(BaseSettings):
         default=DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, gt=0
     )
     log_level: str = "info"
+    log_format: Literal["json", "console"] = "json"
+    metrics_enabled: bool = True
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="serve /metrics on this port instead of the API's port",
+    )
+    access_log_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    slow_request_seconds: float = Field(default=1.0, gt=0)
+    slow_query_seconds: float = Field(default=0.1, gt=0)
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector such as http://127.0.0.1:4318 (unset: off)",
+    )
+    trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
 
     @field_validator("database_url")
     @classmethod

@@ -1,8 +1,9 @@
-"""Toolkit: database engines, pools and read/write routing."""
+"""Toolkit: database engines, pools, read/write routing and query logging."""
 
 from __future__ import annotations
 
 from livify.db._database import Database
 from livify.db._exceptions import DatabaseError, DatabaseUnavailable
+from livify.db._slow_queries import log_slow_queries
 
-__all__ = ["Database", "DatabaseError", "DatabaseUnavailable"]
+__all__ = ["Database", "DatabaseError", "DatabaseUnavailable", "log_slow_queries"]

@@ -10,7 +10,8 @@ one pooled engine; replicas are routed here later.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,10 @@ from typing import Any
 import structlog
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
 
 from livify.db._exceptions import DatabaseUnavailable
 
@@ -29,6 +31,8 @@ logger = structlog.get_logger(__name__)
 DEFAULT_POOL_SIZE = 10
 DEFAULT_POOL_TIMEOUT_SECONDS = 5.0
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+PoolWaitHook = Callable[[str, float], None]
 
 
 class Database:
@@ -46,9 +50,13 @@ class Database:
         pool_size: int = DEFAULT_POOL_SIZE,
         pool_timeout_seconds: float = DEFAULT_POOL_TIMEOUT_SECONDS,
         echo: bool = False,
+        on_pool_wait: PoolWaitHook | None = None,
     ) -> None:
         self.url: URL = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._pool_timeout_seconds = pool_timeout_seconds
+        self._on_pool_wait = on_pool_wait
+        self._waiting = {"read": 0, "write": 0}
 
         if self.is_sqlite:
             self._prepare_sqlite_file()
@@ -65,8 +73,6 @@ class Database:
             )
             self.write_engine = self.read_engine
 
-        self._pool_timeout_seconds = pool_timeout_seconds
-
     @property
     def dialect_name(self) -> str:
         return self.url.get_backend_name()
@@ -77,29 +83,53 @@ class Database:
 
     def engines(self) -> list[AsyncEngine]:
         """Return each distinct engine once, for instrumentation and tests."""
-        if self.write_engine is self.read_engine:
-            return [self.read_engine]
+        return [engine for _, engine in self._named_engines()]
 
-        return [self.read_engine, self.write_engine]
+    def pool_stats(self) -> dict[str, dict[str, int]]:
+        """Return size, checked-out and waiting counts per pool ("read", "write").
+
+        On PostgreSQL both names share one pool, so only "read" is reported.
+        """
+        stats = {}
+        for name, engine in self._named_engines():
+            pool = engine.pool
+            stats[name] = {
+                "size": pool.size() if isinstance(pool, QueuePool) else 0,
+                "checked_out": pool.checkedout() if isinstance(pool, QueuePool) else 0,
+                "waiting": self._waiting[name],
+            }
+        return stats
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """Yield a connection in a read transaction, rolled back at the end."""
-        async with self._connect(self.read_engine) as connection, connection.begin():
+        async with self._connect("read") as connection, connection.begin():
             yield connection
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """Yield a connection in a transaction that commits when the block succeeds."""
-        async with self._connect(self.write_engine) as connection, connection.begin():
+        async with self._connect("write") as connection, connection.begin():
             yield connection
 
     async def aclose(self) -> None:
         for engine in self.engines():
             await engine.dispose()
 
+    def _named_engines(self) -> list[tuple[str, AsyncEngine]]:
+        if self.write_engine is self.read_engine:
+            return [("read", self.read_engine)]
+
+        return [("read", self.read_engine), ("write", self.write_engine)]
+
     @asynccontextmanager
-    async def _connect(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async def _connect(self, pool_name: str) -> AsyncIterator[AsyncConnection]:
+        engine = self.write_engine if pool_name == "write" else self.read_engine
+        if engine is self.read_engine:
+            pool_name = "read"
+
+        started = time.perf_counter()
+        self._waiting[pool_name] += 1
         try:
             connection = await engine.connect()
         except PoolTimeoutError as exc:
@@ -109,9 +139,13 @@ class Database:
                 f"raise pool_size or look for slow queries"
             )
             raise DatabaseUnavailable(msg) from exc
-        except OSError as exc:
+        except (OSError, DBAPIError) as exc:
             msg = f"cannot connect to the database at {self.describe()!r}: {exc}"
             raise DatabaseUnavailable(msg) from exc
+        finally:
+            self._waiting[pool_name] -= 1
+            if self._on_pool_wait is not None:
+                self._on_pool_wait(pool_name, time.perf_counter() - started)
 
         try:
             yield connection
@@ -131,6 +165,7 @@ class Database:
             poolclass=AsyncAdaptedQueuePool,
             pool_size=pool_size,
             max_overflow=0,
+            pool_timeout=self._pool_timeout_seconds,
             echo=echo,
         )
         _configure_sqlite(engine, immediate=immediate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import structlog
@@ -40,9 +41,15 @@ async def upgrade(database: Database, revision: str = "head") -> None:
     logger.info("db.migrated", database=database.describe(), revision=revision)
 
 
+@functools.cache
+def head_revision() -> str | None:
+    """Return the newest revision of the packaged migrations."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 async def is_current(database: Database) -> bool:
     """Return whether the database is at the newest migration."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = head_revision()
 
     def _current(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()

@@ -17,7 +17,7 @@ from livify.platform.dependencies import (
 from livify.platform.responses import JSONResponse
 from livify.platform.routers.responses import errors
 
-router = APIRouter(prefix="/articles", tags=["articles"])
+router = APIRouter(prefix="/api/articles", tags=["articles"])
 
 Limit = Annotated[
     int,

@@ -16,7 +16,7 @@ from livify.platform.dependencies import (
 from livify.platform.responses import JSONResponse
 from livify.platform.routers.responses import errors
 
-router = APIRouter(prefix="/articles/{slug}/comments", tags=["comments"])
+router = APIRouter(prefix="/api/articles/{slug}/comments", tags=["comments"])
 
 # Ids are 64-bit database keys; a larger number can name no comment.
 CommentId = Annotated[int, Path(ge=1, le=2**63 - 1)]

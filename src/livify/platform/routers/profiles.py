@@ -14,7 +14,7 @@ from livify.platform.dependencies import (
 from livify.platform.responses import JSONResponse
 from livify.platform.routers.responses import errors
 
-router = APIRouter(prefix="/profiles/{username}", tags=["profiles"])
+router = APIRouter(prefix="/api/profiles/{username}", tags=["profiles"])
 
 
 @router.get(

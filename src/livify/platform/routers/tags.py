@@ -9,7 +9,7 @@ from livify.platform.dependencies import PlatformDep
 from livify.platform.responses import JSONResponse
 from livify.platform.routers.responses import errors
 
-router = APIRouter(tags=["tags"])
+router = APIRouter(prefix="/api", tags=["tags"])
 
 
 @router.get(

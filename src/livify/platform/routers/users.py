@@ -9,7 +9,7 @@ from livify.platform.dependencies import CallerDep, PlatformDep
 from livify.platform.responses import JSONResponse
 from livify.platform.routers.responses import errors
 
-router = APIRouter(tags=["users"])
+router = APIRouter(prefix="/api", tags=["users"])
 
 
 @router.post(

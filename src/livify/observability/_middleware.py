@@ -1,0 +1,186 @@
+"""Pure ASGI middleware that measures every HTTP request and logs it.
+
+Per request it records the latency histogram, the in-flight gauge and the
+error counter, labelled by the route template that the router matched
+(`/api/articles/{slug}`), never by the raw path, so label cardinality stays
+bounded. It also gives each request an id, binds it to the log context and
+writes the access and slow-request log lines.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Collection
+from typing import Any
+
+import structlog
+from prometheus_client import Histogram
+
+from livify.observability._metrics import HttpServerMetrics
+from livify.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = structlog.get_logger("livify.access")
+
+UNMATCHED_ROUTE = "unmatched"
+REQUEST_ID_HEADER = b"x-request-id"
+# Accept a caller's request id only if it is short and plain, so it is safe
+# to echo in a header and to write into logs.
+REQUEST_ID_PATTERN = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+DEFAULT_SLOW_REQUEST_SECONDS = 1.0
+KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
+)
+
+
+class ObservabilityMiddleware:
+    """Record golden-signal metrics and access logs for HTTP requests.
+
+    `excluded_paths` are neither measured nor logged (for example `/metrics`
+    and health probes, so that scrapes do not count as traffic).
+    `access_log_sample_ratio` is the share of ordinary requests logged (0.0
+    to 1.0); requests slower than `slow_request_seconds` and failed requests
+    are always logged.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: HttpServerMetrics,
+        excluded_paths: Collection[str] = (),
+        access_log_sample_ratio: float = 1.0,
+        slow_request_seconds: float = DEFAULT_SLOW_REQUEST_SECONDS,
+        clock: Callable[[], float] = time.perf_counter,
+        sample: Callable[[], float] = random.random,
+    ) -> None:
+        if not 0.0 <= access_log_sample_ratio <= 1.0:
+            msg = (
+                f"access_log_sample_ratio must be in [0, 1], "
+                f"got {access_log_sample_ratio!r}"
+            )
+            raise ValueError(msg)
+
+        self.app = app
+        self.metrics = metrics
+        self.excluded_paths = frozenset(excluded_paths)
+        self.access_log_sample_ratio = access_log_sample_ratio
+        self.slow_request_seconds = slow_request_seconds
+        self._clock = clock
+        self._sample = sample
+        self._duration_children: dict[tuple[str, str, str], Histogram] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.excluded_paths:
+            await self.app(scope, receive, send)
+            return
+
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else "_OTHER"
+        request_id = _request_id(scope)
+        status = 500
+        error_type: str | None = None
+        started = self._clock()
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (REQUEST_ID_HEADER, request_id.encode()),
+                ]
+            await send(message)
+
+        active = self.metrics.active_requests.labels(method)
+        active.inc()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_status)
+        except Exception as exc:
+            error_type = type(exc).__name__
+            raise
+        finally:
+            duration = self._clock() - started
+            active.dec()
+            route = _route_template(scope)
+            self._record(method, route, status, error_type, duration)
+            self._log(scope, method, route, status, error_type, duration)
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    def _record(
+        self,
+        method: str,
+        route: str,
+        status: int,
+        error_type: str | None,
+        duration: float,
+    ) -> None:
+        key = (method, route, str(status))
+        child = self._duration_children.get(key)
+        if child is None:
+            child = self.metrics.request_duration.labels(*key)
+            self._duration_children[key] = child
+        child.observe(duration)
+
+        if error_type is None and status >= 500:
+            error_type = str(status)
+
+        if error_type is not None:
+            self.metrics.errors.labels(method, route, error_type).inc()
+
+    def _log(
+        self,
+        scope: Scope,
+        method: str,
+        route: str,
+        status: int,
+        error_type: str | None,
+        duration: float,
+    ) -> None:
+        is_failed = error_type is not None or status >= 500
+        is_slow = duration >= self.slow_request_seconds
+        if (
+            not (is_failed or is_slow)
+            and self._sample() >= self.access_log_sample_ratio
+        ):
+            return
+
+        fields: dict[str, Any] = {
+            "method": method,
+            "path": scope["path"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(duration * 1000, 3),
+            "client": _client_address(scope),
+        }
+        if error_type is not None:
+            fields["error_type"] = error_type
+
+        if is_failed:
+            logger.error("http.request_failed", **fields)
+        elif is_slow:
+            logger.warning("http.request_slow", **fields)
+        else:
+            logger.info("http.request", **fields)
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED_ROUTE
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER and REQUEST_ID_PATTERN.match(value):
+            return str(value.decode("ascii"))
+
+    return uuid.uuid4().hex
+
+
+def _client_address(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else None
