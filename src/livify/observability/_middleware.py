@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 from prometheus_client import Histogram
 
 from livify.observability._metrics import HttpServerMetrics
@@ -87,6 +88,9 @@ class ObservabilityMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # The tracing middleware ends its span with the last body
+                # message, so name it now, when the router has matched.
+                _name_server_span(method, _route_template(scope))
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
@@ -171,6 +175,14 @@ def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else UNMATCHED_ROUTE
+
+
+def _name_server_span(method: str, route: str) -> None:
+    """Give the tracing middleware's span its route, which only the router knows."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute("http.route", route)
+        span.update_name(f"{method} {route}")
 
 
 def _request_id(scope: Scope) -> str:
