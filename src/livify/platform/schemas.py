@@ -54,6 +54,10 @@ def _username_characters(value: str) -> str:
 
 
 def _text(max_chars: int, *, strip: bool = True, min_chars: int = 1) -> Any:
+    # List these constraints before any BeforeValidator in an Annotated type,
+    # so that validator runs first and the constraints check its output. Listed
+    # after one, pydantic 2.14 checked the length before stripping, so "   "
+    # passed as "", and it called a long string one with "too many items".
     return StringConstraints(
         strip_whitespace=strip, min_length=min_chars, max_length=max_chars
     )
@@ -61,8 +65,8 @@ def _text(max_chars: int, *, strip: bool = True, min_chars: int = 1) -> Any:
 
 Username = Annotated[
     str,
-    BeforeValidator(_nfc),
     _text(limits.USERNAME_MAX_CHARS),
+    BeforeValidator(_nfc),
     AfterValidator(_username_characters),
 ]
 Email = Annotated[
@@ -76,8 +80,8 @@ Password = Annotated[
 ]
 Bio = Annotated[
     str,
-    BeforeValidator(_nfc),
     _text(limits.BIO_MAX_CHARS, min_chars=0),
+    BeforeValidator(_nfc),
     AfterValidator(_no_nul_character),
 ]
 Image = Annotated[
@@ -87,34 +91,34 @@ Image = Annotated[
 ]
 Title = Annotated[
     str,
-    BeforeValidator(_nfc),
     _text(limits.TITLE_MAX_CHARS),
+    BeforeValidator(_nfc),
     AfterValidator(_no_nul_character),
 ]
 Description = Annotated[
     str,
-    BeforeValidator(_nfc),
     _text(limits.DESCRIPTION_MAX_CHARS),
+    BeforeValidator(_nfc),
     AfterValidator(_no_nul_character),
 ]
 ArticleBody = Annotated[
     str,
-    BeforeValidator(_nfc),
     _text(limits.ARTICLE_BODY_MAX_CHARS, strip=False),
+    BeforeValidator(_nfc),
     AfterValidator(_not_blank),
     AfterValidator(_no_nul_character),
 ]
 CommentBody = Annotated[
     str,
-    BeforeValidator(_nfc),
     _text(limits.COMMENT_BODY_MAX_CHARS, strip=False),
+    BeforeValidator(_nfc),
     AfterValidator(_not_blank),
     AfterValidator(_no_nul_character),
 ]
 Tag = Annotated[
     str,
-    BeforeValidator(_nfc),
     _text(limits.TAG_MAX_CHARS),
+    BeforeValidator(_nfc),
     AfterValidator(_no_nul_character),
 ]
 TagList = Annotated[list[Tag], Field(max_length=limits.TAGS_PER_ARTICLE_MAX)]
