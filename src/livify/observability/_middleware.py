@@ -9,16 +9,16 @@ writes the access and slow-request log lines.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
-import uuid
 from collections.abc import Callable, Collection
 from typing import Any
 
 import structlog
 from opentelemetry import trace
-from prometheus_client import Histogram
+from prometheus_client import Gauge, Histogram
 
 from livify.observability._metrics import HttpServerMetrics
 from livify.types import ASGIApp, Message, Receive, Scope, Send
@@ -71,7 +71,9 @@ class ObservabilityMiddleware:
         self.slow_request_seconds = slow_request_seconds
         self._clock = clock
         self._sample = sample
+        # labels() costs a lock and a dict build per call; children are reused.
         self._duration_children: dict[tuple[str, str, str], Histogram] = {}
+        self._active_children: dict[str, Gauge] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.excluded_paths:
@@ -98,9 +100,13 @@ class ObservabilityMiddleware:
                 ]
             await send(message)
 
-        active = self.metrics.active_requests.labels(method)
+        active = self._active_children.get(method)
+        if active is None:
+            active = self.metrics.active_requests.labels(method)
+            self._active_children[method] = active
+
         active.inc()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        context_tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_status)
         except Exception as exc:
@@ -112,7 +118,7 @@ class ObservabilityMiddleware:
             route = _route_template(scope)
             self._record(method, route, status, error_type, duration)
             self._log(scope, method, route, status, error_type, duration)
-            structlog.contextvars.unbind_contextvars("request_id")
+            structlog.contextvars.reset_contextvars(**context_tokens)
 
     def _record(
         self,
@@ -190,7 +196,7 @@ def _request_id(scope: Scope) -> str:
         if name == REQUEST_ID_HEADER and REQUEST_ID_PATTERN.match(value):
             return str(value.decode("ascii"))
 
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def _client_address(scope: Scope) -> str | None:

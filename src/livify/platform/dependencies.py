@@ -52,12 +52,12 @@ class Caller:
     token: str
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
 
-def get_optional_caller(
+async def get_optional_caller(
     request: Request,
     authorization: Annotated[str | None, Security(authorization_header)] = None,
 ) -> Caller | None:
@@ -94,7 +94,7 @@ async def get_caller(
     return caller
 
 
-def reject_nul_characters(request: Request) -> None:
+async def reject_nul_characters(request: Request) -> None:
     """Raise 422 for a path or query value that contains U+0000.
 
     PostgreSQL text cannot hold that character, so such a value could only
