@@ -176,7 +176,7 @@ class SLO:
     """Fraction of a database pool's connections in use that counts as saturated."""
 
     event_loop_lag_alert_seconds: float = 0.1
-    """Event-loop lag that counts as saturated. Every request waits this long."""
+    """Event-loop lag that counts as saturated. Each request on the worker waits it."""
 
     saturation_for_seconds: int = 10 * 60
     """How long a saturation signal must last before its alert fires."""
@@ -553,6 +553,8 @@ def _burn_rate_annotations(
 def _symptom_alert_group(slo: SLO) -> dict[str, Any]:
     job = _job_matcher(slo)
     no_traffic_window = _duration(NO_TRAFFIC_WINDOW_SECONDS)
+    window = _duration(RECORDING_WINDOW_SECONDS)
+    symptom_for = _duration(slo.symptom_for_seconds)
     busy_route = f"{ROUTE_REQUEST_RATE} > {_number(slo.symptom_min_request_rate)}"
     rules = [
         {
@@ -563,15 +565,15 @@ def _symptom_alert_group(slo: SLO) -> dict[str, Any]:
                 f"and on (http_route)\n"
                 f"{busy_route}"
             ),
-            "for": _duration(slo.symptom_for_seconds),
+            "for": symptom_for,
             "labels": _labels(slo, "warning"),
             "annotations": {
                 "summary": "Route {{ $labels.http_route }} has a slow p99 latency",
                 "description": (
-                    "The p99 latency of {{ $labels.http_route }} is "
-                    "{{ $value | humanizeDuration }}, above "
-                    f"{_number(slo.p99_alert_threshold_seconds)} s, for at least "
-                    f"{_duration(slo.symptom_for_seconds)}."
+                    "The p99 latency of {{ $labels.http_route }} over "
+                    f"{window} windows has been above "
+                    f"{_number(slo.p99_alert_threshold_seconds)} s for "
+                    f"{symptom_for}. It is now {{{{ $value | humanizeDuration }}}}."
                 ),
                 "runbook_url": _runbook_url(slo, "LivifyHighP99Latency"),
             },
@@ -583,22 +585,22 @@ def _symptom_alert_group(slo: SLO) -> dict[str, Any]:
                 f"and on (http_route)\n"
                 f"{busy_route}"
             ),
-            "for": _duration(slo.symptom_for_seconds),
+            "for": symptom_for,
             "labels": _labels(slo, "warning"),
             "annotations": {
                 "summary": "Route {{ $labels.http_route }} fails too many requests",
                 "description": (
-                    "{{ $value | humanizePercentage }} of requests to "
-                    "{{ $labels.http_route }} failed (5xx or unhandled exception), "
-                    f"above {_percent(slo.error_ratio_alert_threshold)}, for at least "
-                    f"{_duration(slo.symptom_for_seconds)}."
+                    "The share of requests to {{ $labels.http_route }} that failed "
+                    f"(5xx or unhandled exception) over {window} windows has been "
+                    f"above {_percent(slo.error_ratio_alert_threshold)} for "
+                    f"{symptom_for}. It is now {{{{ $value | humanizePercentage }}}}."
                 ),
                 "runbook_url": _runbook_url(slo, "LivifyHighErrorRatio"),
             },
         },
         {
             "alert": "LivifyDown",
-            "expr": f"absent(up{{{job}}} == 1)",
+            "expr": f"max by (job) (up{{{job}}}) == 0\nor\nabsent(up{{{job}}})",
             "for": _duration(DOWN_FOR_SECONDS),
             "labels": _labels(slo, "critical"),
             "annotations": {
@@ -650,9 +652,9 @@ def _saturation_alert_group(slo: SLO) -> dict[str, Any]:
             "annotations": {
                 "summary": "livify instance {{ $labels.instance }} is saturated",
                 "description": (
-                    "{{ $value }} requests are in flight on {{ $labels.instance }}, "
-                    f"above {_number(slo.in_flight_alert_threshold)}, for at least "
-                    f"{saturation_for}."
+                    "{{ $labels.instance }} has had more than "
+                    f"{_number(slo.in_flight_alert_threshold)} requests in flight "
+                    f"for {saturation_for}. It now has {{{{ $value }}}}."
                 ),
                 "runbook_url": _runbook_url(slo, "LivifyInFlightRequestsHigh"),
             },
@@ -675,11 +677,11 @@ def _saturation_alert_group(slo: SLO) -> dict[str, Any]:
                     "is saturated"
                 ),
                 "description": (
-                    "The {{ $labels.pool }} pool on {{ $labels.instance }} has had "
-                    "more than "
+                    "For "
+                    f"{saturation_for}, the {{{{ $labels.pool }}}} pool of "
+                    "{{ $labels.instance }} has had more than "
                     f"{_percent(slo.db_pool_utilisation_alert_threshold)} of its "
-                    f"connections checked out, or requests waiting for one, for at "
-                    f"least {saturation_for}."
+                    f"connections checked out, or requests waiting for one."
                 ),
                 "runbook_url": _runbook_url(slo, "LivifyDbPoolSaturated"),
             },
@@ -695,10 +697,11 @@ def _saturation_alert_group(slo: SLO) -> dict[str, Any]:
             "annotations": {
                 "summary": "The event loop of {{ $labels.instance }} is lagging",
                 "description": (
-                    "A worker on {{ $labels.instance }} has an event-loop lag of "
-                    "{{ $value | humanizeDuration }}, above "
-                    f"{_number(slo.event_loop_lag_alert_seconds)} s, for at least "
-                    f"{saturation_for}. Every request on that worker waits this long."
+                    "The largest event-loop lag among the workers of "
+                    "{{ $labels.instance }} has been above "
+                    f"{_number(slo.event_loop_lag_alert_seconds)} s for "
+                    f"{saturation_for}. It is now {{{{ $value | humanizeDuration }}}}, "
+                    f"a delay added to every request on that worker."
                 ),
                 "runbook_url": _runbook_url(slo, "LivifyEventLoopLagHigh"),
             },
@@ -709,26 +712,34 @@ def _saturation_alert_group(slo: SLO) -> dict[str, Any]:
 
 
 def _memory_growth_alert(slo: SLO) -> dict[str, Any]:
-    job = _job_matcher(slo)
+    memory = f"livify_process_resident_memory_bytes{{{_job_matcher(slo)}}}"
     lookback = _duration(slo.memory_growth_lookback_seconds)
+    half = _duration(slo.memory_growth_lookback_seconds // 2)
     horizon = _duration(slo.memory_growth_horizon_seconds)
+    # predict_linear alone fires on a one-off step, such as a cache filling
+    # after a restart, because the fitted line through the step is steep. A
+    # leak grows in both halves of the lookback window, and a step in only one.
+    expr = (
+        f"predict_linear({memory}[{lookback}], {slo.memory_growth_horizon_seconds})\n"
+        f"  > {slo.memory_limit_bytes}\n"
+        f"and\n"
+        f"{memory} - {memory} offset {half} > 0\n"
+        f"and\n"
+        f"{memory} offset {half} - {memory} offset {lookback} > 0"
+    )
     return {
         "alert": "LivifyMemoryGrowth",
-        "expr": (
-            f"predict_linear(\n"
-            f"  livify_process_resident_memory_bytes{{{job}}}[{lookback}],\n"
-            f"  {slo.memory_growth_horizon_seconds}\n"
-            f") > {slo.memory_limit_bytes}"
-        ),
+        "expr": expr,
         "for": _duration(slo.memory_growth_for_seconds),
         "labels": _labels(slo, "warning"),
         "annotations": {
             "summary": "livify on {{ $labels.instance }} will run out of memory",
             "description": (
-                f"Resident memory of {{{{ $labels.instance }}}} grew over the last "
-                f"{lookback} at a rate that reaches "
-                f"{{{{ $value | humanize1024 }}}}B in {horizon}, above the limit of "
-                f"{_bytes(slo.memory_limit_bytes)}. This often means a leak."
+                f"Resident memory of {{{{ $labels.instance }}}} grew in both halves "
+                f"of the last {lookback}. A straight line through that window "
+                f"reaches {{{{ $value | humanize1024 }}}}B in {horizon}, above the "
+                f"limit of {_bytes(slo.memory_limit_bytes)}. Steady growth like "
+                f"this often means a leak."
             ),
             "runbook_url": _runbook_url(slo, "LivifyMemoryGrowth"),
         },
@@ -756,8 +767,8 @@ def _error_budget(objective: float) -> float:
 
 
 def _bucket_label(bound: float) -> str:
-    # prometheus_client writes bucket bounds with Python's float repr, so the
-    # 1-second bucket is le="1.0", not le="1".
+    # prometheus_client writes the bounds of these buckets as Python's float
+    # repr does, so the 1-second bucket is le="1.0", not le="1".
     return repr(float(bound))
 
 
