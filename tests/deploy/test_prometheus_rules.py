@@ -22,6 +22,7 @@ from livify.observability.slo import (
     build_rule_groups,
     render_rules,
 )
+from tests.deploy.promql import exported_metric_names, metric_names
 from tests.deploy.tools import RULE_TESTS_DIR, RULES_FILE, describe, run_tool
 
 RULE_TEST_FILES = sorted(RULE_TESTS_DIR.glob("*_test.yml"))
@@ -188,3 +189,18 @@ def test_unit_tests_catch_weaker_rules(
 
     assert result.returncode != 0, describe(result)
     assert f"alertname: {alertname}," in result.stdout + result.stderr, describe(result)
+
+
+def test_rules_read_known_series() -> None:
+    """Rule expressions read only exported metrics and recorded rules."""
+    groups = build_rule_groups(SLO())["groups"]
+    rules = [rule for group in groups for rule in group["rules"]]
+    known = exported_metric_names() | {
+        rule["record"] for rule in rules if "record" in rule
+    }
+
+    for rule in rules:
+        name = rule.get("record") or rule["alert"]
+        names = metric_names(rule["expr"])
+
+        assert names <= known, f"{name}: unknown {sorted(names - known)}"
