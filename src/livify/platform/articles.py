@@ -198,9 +198,10 @@ class ArticleService:
             is_changed = await _change_favorite(
                 connection, row.id, user_id, is_favorite
             )
-            if is_changed:
-                row = await _find_article(connection, slug)
-
+            # Re-read even when nothing changed, because on PostgreSQL the same
+            # user's concurrent request may have committed while this one
+            # waited on the favorite row, which leaves the count above stale.
+            row = await _find_article(connection, slug)
             rendered = await _render_one(connection, row, user_id)
 
         if is_changed:
