@@ -18,7 +18,7 @@ from livify.observability.slo import (
     main,
     render_rules,
 )
-from tests.deploy.tools import RULES_FILE
+from tests.deploy.tools import ALERTS_DOC, RULES_FILE
 
 REGENERATE = (
     "python -m livify.observability.slo"
@@ -236,3 +236,15 @@ def test_main_prints_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     """`main` without options prints the default rule file."""
     assert main([]) == 0
     assert capsys.readouterr().out == render_rules()
+
+
+def test_every_alert_has_runbook_section() -> None:
+    """docs/alerts.md has a heading for each alert that its runbook URL targets."""
+    headings = {
+        line.removeprefix("### ").strip()
+        for line in ALERTS_DOC.read_text(encoding="utf-8").splitlines()
+        if line.startswith("### ")
+    }
+
+    for name in rules_by_name(SLO()):
+        assert name in headings
