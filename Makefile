@@ -37,6 +37,7 @@ services:
 	bash scripts/ensure-newman.sh
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
+	bash scripts/ensure-prometheus.sh
 
 # pytest exits with 5 when it collected no tests, which here means a wrong
 # PYTEST_ARGS or a broken test tree, so that fails too, with a hint.

@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import structlog
 
@@ -79,6 +80,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--iterations", type=int, help="stop after this many refreshes (default: never)"
     )
     top.set_defaults(handler=_top)
+
+    rules = commands.add_parser(
+        "rules", help="print the Prometheus recording and alerting rules"
+    )
+    rules.add_argument("--output", help="write to this file instead of stdout")
+    rules.set_defaults(handler=_rules)
     return parser
 
 
@@ -167,6 +174,17 @@ def _start_metrics_server(host: str, port: int) -> None:
     MultiProcessCollector(registry)
     start_http_server(port, addr=host, registry=registry)
     logger.info("metrics.serving", address=f"http://{host}:{port}/metrics")
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from livify.observability.slo import render_rules
+
+    text = render_rules()
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return 0
 
 
 def _top(args: argparse.Namespace) -> int:
