@@ -50,6 +50,7 @@ from livify.platform.security import (
 from livify.platform.services import Context
 from livify.resilience import BodySizeLimitMiddleware
 from livify.settings import Settings
+from livify.types import ASGIApp
 
 logger = structlog.get_logger(__name__)
 
@@ -119,7 +120,7 @@ def create_app(
             await database.aclose()
             if is_multiprocess():
                 # Drop this worker's live gauges (in-flight, memory) from the totals.
-                mark_process_dead(os.getpid())
+                mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
             if tracing is not None:
                 tracing.shutdown()
             logger.info("app.stopped")
@@ -178,7 +179,7 @@ def create_app(
 
 def _fixed_endpoints(
     settings: Settings, database: Database, registry: CollectorRegistry
-) -> dict[str, object]:
+) -> dict[str, ASGIApp]:
     async def database_reachable() -> bool:
         async with database.read() as connection:
             await connection.execute(text("SELECT 1"))
@@ -187,7 +188,7 @@ def _fixed_endpoints(
     async def migrations_applied() -> bool:
         return await migrate.is_current(database)
 
-    endpoints: dict[str, object] = {
+    endpoints: dict[str, ASGIApp] = {
         LIVENESS_PATH: HealthEndpoint(),
         READINESS_PATH: HealthEndpoint(
             {"database": database_reachable, "migrations": migrations_applied}

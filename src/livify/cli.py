@@ -171,7 +171,7 @@ def _start_metrics_server(host: str, port: int) -> None:
     from prometheus_client.multiprocess import MultiProcessCollector
 
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     start_http_server(port, addr=host, registry=registry)
     logger.info("metrics.serving", address=f"http://{host}:{port}/metrics")
 

@@ -47,5 +47,5 @@ class MetricsEndpoint:
             return self.registry
 
         merged = CollectorRegistry()
-        MultiProcessCollector(merged)
+        MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
         return merged
