@@ -2,9 +2,9 @@
 # Make sure newman, the Postman collection runner, is available for the live
 # conformance tests.
 #
-# Uses a newman already on PATH. Otherwise installs newman 6 from the npm
-# registry into .tools/ of this repository (the Makefile puts
-# .tools/node_modules/.bin on PATH), and installs Debian's nodejs and npm
+# Uses a newman already installed in .tools/ of this repository or on PATH.
+# Otherwise installs newman 6 from the npm registry into .tools/ (the Makefile
+# puts .tools/node_modules/.bin on PATH), and installs Debian's nodejs and npm
 # packages first when npm is missing, which needs root.
 set -euo pipefail
 
@@ -26,6 +26,14 @@ as_root() {
     fi
 }
 
+apt_install() {
+    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q; then
+        log "apt-get update failed; installing from the package lists already on this machine"
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends "$@"
+}
+
 main() {
     local local_newman="$TOOLS_DIR/node_modules/.bin/newman"
     if [ -x "$local_newman" ]; then
@@ -40,8 +48,7 @@ main() {
 
     if ! command -v npm >/dev/null 2>&1; then
         log "npm not found; installing Debian's nodejs and npm packages"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+        apt_install nodejs npm
     fi
 
     log "installing newman@$NEWMAN_VERSION into $TOOLS_DIR"

@@ -30,7 +30,7 @@ as_root() {
 
 is_accepting() {
     if command -v pg_isready >/dev/null 2>&1; then
-        pg_isready --quiet --host="$HOST" --port="$PORT"
+        pg_isready --quiet --host="$HOST" --port="$PORT" --username=postgres
     else
         (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null
     fi
@@ -43,10 +43,17 @@ newest_version() {
     fi
 }
 
+apt_install() {
+    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q; then
+        log "apt-get update failed; installing from the package lists already on this machine"
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends "$@"
+}
+
 install_server() {
     log "no PostgreSQL cluster found; installing Debian's postgresql package"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+    apt_install postgresql
 }
 
 allow_local_trust() {

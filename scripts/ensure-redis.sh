@@ -34,6 +34,14 @@ is_responding() {
     fi
 }
 
+apt_install() {
+    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q; then
+        log "apt-get update failed; installing from the package lists already on this machine"
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends "$@"
+}
+
 main() {
     if is_responding; then
         log "Redis is responding on $HOST:$PORT"
@@ -42,8 +50,7 @@ main() {
 
     if ! command -v redis-server >/dev/null 2>&1; then
         log "redis-server not found; installing Debian's redis-server package"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server
+        apt_install redis-server
     fi
 
     # The tests need no persistence, so Redis writes nothing to disk.
