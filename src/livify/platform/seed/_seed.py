@@ -95,13 +95,15 @@ async def seed_database(
     At scale 1 that is 1,000 users, about 20,000 follows, 300 tags, 10,000
     articles, about 100,000 favorites and about 50,000 comments, spread over
     the year before `now` (default: the current time). `scale` multiplies
-    every count; the tag vocabulary grows with its square root. The same
-    `random_seed` and `now` give the same rows.
+    every count, except that the tag vocabulary grows with its square root.
+    The same `random_seed` and `now` give the same rows.
 
     All seeded users share `demo_password`, hashed once. Everything is
     inserted in one transaction that blocks other writers until it commits:
     on PostgreSQL by locking `users` and `articles`, on SQLite by holding the
-    write lock. Rows go in batches of `batch_rows` (COPY on PostgreSQL,
+    write lock. On a PostgreSQL database without users, the seed also drops
+    and rebuilds indexes and foreign keys, so readers of the seeded tables
+    wait too. Rows go in batches of `batch_rows` (COPY on PostgreSQL,
     executemany on SQLite), so memory does not grow with the scale.
 
     If the database already has users, `if_empty=True` inserts nothing and
@@ -110,7 +112,7 @@ async def seed_database(
     of `r2`, `r3`, ... that no existing username, email or slug ends with.
 
     Raises ValueError for a scale that is not positive and finite, a naive
-    `now`, or a password outside the API's length limits.
+    `now`, a password outside the API's length limits or `batch_rows` < 1.
     """
     sizes = SeedSizes.from_scale(scale)
     _check_password(demo_password)
