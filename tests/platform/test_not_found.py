@@ -127,6 +127,8 @@ async def test_deleted_comment_not_found(client: httpx.AsyncClient) -> None:
 
     assert first.status_code == 204
     assert_error(second, 404, "comment")
+    remaining = await client.get(f"/articles/{article['slug']}/comments")
+    assert remaining.json() == {"comments": []}
 
 
 async def test_deleted_article_not_found(client: httpx.AsyncClient) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.platform.helpers import assert_error, auth, create_article, register
 
 CHANGES = [
-    pytest.param({"title": "Taken over"}, id="title"),
-    pytest.param({"description": "Rewritten"}, id="description"),
-    pytest.param({"body": "Rewritten"}, id="body"),
-    pytest.param({"tagList": ["vandalism"]}, id="tags"),
+    {"title": "Taken over"},
+    {"description": "Rewritten"},
+    {"body": "Rewritten"},
+    {"tagList": ["vandalism"]},
+    {"title": "Taken over", "body": "Rewritten", "tagList": []},
 ]
 
 
@@ -40,23 +40,22 @@ async def article_state(client: httpx.AsyncClient, slug: str) -> Any:
     }
 
 
-@pytest.mark.parametrize("changes", CHANGES)
-async def test_update_others_article_forbidden(
-    client: httpx.AsyncClient, changes: dict[str, Any]
-) -> None:
+async def test_update_others_article_forbidden(client: httpx.AsyncClient) -> None:
     """Editing someone else's article returns 403 and leaves it as it was."""
     author = await register(client)
     intruder = await register(client)
     article = await create_article(client, author)
     before = await article_state(client, article["slug"])
 
-    response = await client.put(
-        f"/articles/{article['slug']}",
-        headers=auth(intruder),
-        json={"article": changes},
-    )
+    for changes in CHANGES:
+        response = await client.put(
+            f"/articles/{article['slug']}",
+            headers=auth(intruder),
+            json={"article": changes},
+        )
+        assert response.status_code == 403, (changes, response.text)
+        assert_error(response, 403, "article")
 
-    assert_error(response, 403, "article")
     assert await article_state(client, article["slug"]) == before
 
 

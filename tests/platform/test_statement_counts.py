@@ -129,7 +129,7 @@ async def count_statements(
     params: dict[str, Any],
     headers: dict[str, str] | None,
 ) -> tuple[int, int, dict[str, Any]]:
-    """Count all statements and those besides transaction control; return the body."""
+    """Return the statement count, the count without BEGIN and COMMIT, and the body."""
     with StatementRecorder(app) as recorder:
         response = await client.get(path, params=params, headers=headers)
 

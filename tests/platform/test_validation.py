@@ -365,9 +365,15 @@ async def test_comment_rejects_bad_fields(
     assert (await app_client.get(path)).json() == {"comments": []}
 
 
-async def test_login_rejects_bad_fields(app_client: httpx.AsyncClient) -> None:
+async def test_login_rejects_bad_fields(
+    app: FastAPI, app_client: httpx.AsyncClient
+) -> None:
     """Login returns 422, not 401, when the body itself is broken."""
+    before = await count_rows(app)
+
     await check_rejected(app_client, "POST", "/users/login", LOGIN_CASES)
+
+    assert await count_rows(app) == before
 
 
 async def test_paging_parameters_rejected(
