@@ -75,8 +75,9 @@ async def postgres_url(_postgres_template: str) -> AsyncIterator[str]:
     """URL of a fresh, already migrated PostgreSQL database, dropped after the test.
 
     It replaces the shared fixture of the same name in this directory, because
-    cloning a migrated template saves the migration run (about 0.3 s on a 2-core test machine) that
-    each PostgreSQL test would otherwise pay when its app starts.
+    cloning a migrated template saves the migration run that each PostgreSQL
+    test would otherwise pay when its app starts (about 0.3 s on a 2-core test
+    machine).
     """
     name = f"livify_test_{secrets.token_hex(6)}"
     connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
