@@ -165,7 +165,7 @@ async def test_simultaneous_duplicate_registrations(
     app: FastAPI, app_client: httpx.AsyncClient, shared: str
 ) -> None:
     """Of racing registrations sharing an email or name, one wins, the rest 422."""
-    for round_number in range(3):
+    for round_number, racers in enumerate((2, 10, 10)):
 
         def body(index: int, round_number: int = round_number) -> dict[str, Any]:
             user = {
@@ -183,11 +183,11 @@ async def test_simultaneous_duplicate_registrations(
         before = await count_rows(app)
 
         responses = await asyncio.gather(
-            *(app_client.post("/users", json=body(index)) for index in range(10))
+            *(app_client.post("/users", json=body(index)) for index in range(racers))
         )
 
         statuses = sorted(response.status_code for response in responses)
-        assert statuses == [201] + [422] * 9, (round_number, statuses)
+        assert statuses == [201] + [422] * (racers - 1), (round_number, statuses)
         for response in responses:
             if response.status_code == 422:
                 assert_error(response, 422, shared)
