@@ -24,7 +24,11 @@ DASHBOARD_FILE = DEPLOY_DIR / "grafana" / "livify-golden-signals.json"
 ALERTS_DOC = REPO_ROOT / "docs" / "alerts.md"
 
 TOOL_TIMEOUT_SECONDS = 300
-DEBIAN_PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager"}
+DEBIAN_PACKAGES = {
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
+    "amtool": "prometheus-alertmanager",
+}
 
 
 def require_tool(name: str) -> str:

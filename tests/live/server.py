@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +98,13 @@ def find_free_port() -> int:
         return port
 
 
-def start_live_server(data_dir: Path, database_url: str | None) -> LiveServer:
+def start_live_server(
+    data_dir: Path,
+    database_url: str | None,
+    *,
+    extra_args: Sequence[str] = (),
+    extra_environment: Mapping[str, str] | None = None,
+) -> LiveServer:
     """Start `livify serve` on a free loopback port and wait until it responds.
 
     `database_url=None` serves the embedded SQLite file under `data_dir`.
@@ -106,7 +113,9 @@ def start_live_server(data_dir: Path, database_url: str | None) -> LiveServer:
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, START_ATTEMPTS + 1):
-        server = _spawn(data_dir, database_url, attempt)
+        server = _spawn(
+            data_dir, database_url, attempt, extra_args, extra_environment or {}
+        )
         if _wait_until_ready(server):
             return server
 
@@ -118,16 +127,24 @@ def start_live_server(data_dir: Path, database_url: str | None) -> LiveServer:
     raise AssertionError(msg)
 
 
-def _spawn(data_dir: Path, database_url: str | None, attempt: int) -> LiveServer:
+def _spawn(
+    data_dir: Path,
+    database_url: str | None,
+    attempt: int,
+    extra_args: Sequence[str],
+    extra_environment: Mapping[str, str],
+) -> LiveServer:
     port = find_free_port()
     command = [*livify_command(), "serve", "--host", HOST, "--port", str(port)]
     if database_url is not None:
         command += ["--database-url", database_url]
+    command += extra_args
 
     environment = {
         **os.environ,
         "LIVIFY_DATA_DIR": str(data_dir),
         "LIVIFY_SECRET_KEY": secrets.token_urlsafe(32),
+        **extra_environment,
     }
     log_path = data_dir / f"serve-{attempt}.log"
     with log_path.open("wb") as log_file:
