@@ -113,21 +113,13 @@ async def snapshot(app: FastAPI, client: httpx.AsyncClient, world: World) -> Any
     return shown
 
 
-def tokens_for(settings: Settings) -> TokenService:
-    assert settings.secret_key is not None
-    return TokenService(
-        settings.secret_key.get_secret_value(),
-        ttl_seconds=settings.token_ttl_seconds,
-    )
-
-
 def bad_headers(settings: Settings, user_id: int) -> dict[str, dict[str, str]]:
     """Return Authorization headers that must all be rejected, by case name."""
-    tokens = tokens_for(settings)
-    expired = tokens.issue(user_id, now=time.time() - settings.token_ttl_seconds - 60)
-    foreign = TokenService("another-secret-" + "y" * 32, ttl_seconds=60)
     assert settings.secret_key is not None
     secret = settings.secret_key.get_secret_value()
+    tokens = TokenService(secret, ttl_seconds=settings.token_ttl_seconds)
+    expired = tokens.issue(user_id, now=time.time() - settings.token_ttl_seconds - 60)
+    foreign = TokenService("another-secret-" + "y" * 32, ttl_seconds=60)
     now = int(time.time())
     without_expiry = jwt.encode(
         {"sub": str(user_id), "iat": now}, secret, algorithm=TOKEN_ALGORITHM
