@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from livify.db import normalise_database_url
 from livify.db._database import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_SECONDS
 
 DEFAULT_HOST = "127.0.0.1"
@@ -84,16 +85,3 @@ class Settings(BaseSettings):
             return self.database_url
 
         return f"sqlite+aiosqlite:///{self.data_dir / SQLITE_FILE_NAME}"
-
-
-def normalise_database_url(url: str) -> str:
-    """Pick the async driver for plain `postgresql://` and `sqlite://` URLs."""
-    for prefix, async_prefix in (
-        ("postgres://", "postgresql+asyncpg://"),
-        ("postgresql://", "postgresql+asyncpg://"),
-        ("sqlite://", "sqlite+aiosqlite://"),
-    ):
-        if url.startswith(prefix):
-            return async_prefix + url[len(prefix) :]
-
-    return url

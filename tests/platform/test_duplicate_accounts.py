@@ -157,3 +157,23 @@ async def test_own_name_case_change_allowed(app_client: httpx.AsyncClient) -> No
     assert response.json()["user"]["username"] == "Quiet_Reader"
     profile = await app_client.get("/profiles/quiet_reader")
     assert profile.json()["profile"]["username"] == "Quiet_Reader"
+
+
+async def test_full_width_name_is_taken(client: httpx.AsyncClient) -> None:
+    """A name in full-width letters collides with its ordinary spelling."""
+    await register(client, "alice")
+    full_width = "".join(chr(ord(letter) - ord("a") + 0xFF41) for letter in "alice")
+
+    response = await client.post(
+        "/users",
+        json={
+            "user": {
+                "username": full_width,
+                "email": "other@example.com",
+                "password": PASSWORD,
+            }
+        },
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"username": ["has already been taken"]}}

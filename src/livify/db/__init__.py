@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from livify.db._database import Database
+from livify.db._database import Database, normalise_database_url
 from livify.db._exceptions import DatabaseError, DatabaseUnavailable
 from livify.db._slow_queries import log_slow_queries
 
-__all__ = ["Database", "DatabaseError", "DatabaseUnavailable", "log_slow_queries"]
+__all__ = [
+    "Database",
+    "DatabaseError",
+    "DatabaseUnavailable",
+    "log_slow_queries",
+    "normalise_database_url",
+]

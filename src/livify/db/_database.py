@@ -35,6 +35,19 @@ SQLITE_BUSY_TIMEOUT_MS = 5_000
 PoolWaitHook = Callable[[str, float], None]
 
 
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver for plain `postgresql://` and `sqlite://` URLs."""
+    for prefix, async_prefix in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(prefix):
+            return async_prefix + url[len(prefix) :]
+
+    return url
+
+
 class Database:
     """Own the engines for one database URL and hand out transactions.
 
@@ -52,7 +65,7 @@ class Database:
         echo: bool = False,
         on_pool_wait: PoolWaitHook | None = None,
     ) -> None:
-        self.url: URL = make_url(url)
+        self.url: URL = make_url(normalise_database_url(url))
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._pool_timeout_seconds = pool_timeout_seconds
         self._on_pool_wait = on_pool_wait

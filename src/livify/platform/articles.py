@@ -316,16 +316,22 @@ async def _render_rows(
 async def _tags_by_article(
     connection: AsyncConnection, article_ids: Sequence[int]
 ) -> defaultdict[int, list[str]]:
-    """Return each article's tag names in alphabetical order."""
+    """Return each article's tag names in code point order.
+
+    Sorting here rather than in SQL gives the same order on every database,
+    whatever collation PostgreSQL was initialised with.
+    """
     result = await connection.execute(
         select(article_tags.c.article_id, tags.c.name)
         .join(tags, tags.c.id == article_tags.c.tag_id)
         .where(article_tags.c.article_id.in_(article_ids))
-        .order_by(article_tags.c.article_id, tags.c.name)
     )
     by_article: defaultdict[int, list[str]] = defaultdict(list)
     for article_id, name in result:
         by_article[article_id].append(name)
+
+    for names in by_article.values():
+        names.sort()
 
     return by_article
 

@@ -6,10 +6,12 @@ import unicodedata
 
 
 def canonical_key(value: str) -> str:
-    """Return the case-folded NFC form, so look-alike spellings collide.
+    """Return the case-folded NFKC form, so look-alike spellings collide.
 
     "Alice", "ALICE" and "alice" share one key, and so do a precomposed "é"
-    and "e" followed by a combining accent.
+    and "e" followed by a combining accent, and "alice" in full-width letters
+    (U+FF41 and on). NFKC is applied again after case folding, because
+    folding can produce text that is no longer in NFKC.
     """
-    folded = unicodedata.normalize("NFC", value).casefold()
-    return unicodedata.normalize("NFC", folded)
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    return unicodedata.normalize("NFKC", folded)
