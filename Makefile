@@ -38,6 +38,7 @@ services:
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
 	bash scripts/ensure-prometheus.sh
+	bash scripts/ensure-varnish.sh
 
 # pytest exits with 5 when it collected no tests, which here means a wrong
 # PYTEST_ARGS or a broken test tree, so that fails too, with a hint.
