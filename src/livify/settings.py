@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     graceful_shutdown_seconds: float = Field(
         default=DEFAULT_GRACEFUL_SHUTDOWN_SECONDS, gt=0
     )
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
     metrics_enabled: bool = True
     metrics_port: int | None = Field(

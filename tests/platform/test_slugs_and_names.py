@@ -249,3 +249,15 @@ async def test_unicode_username_in_urls(client: httpx.AsyncClient) -> None:
         "image": None,
         "following": True,
     }
+
+
+async def test_title_feed_gets_reserved_slug(client: httpx.AsyncClient) -> None:
+    """A title whose slug would be `feed` can still be read back by its slug."""
+    author = await register(client)
+    article = await create_article(client, author, title="Feed")
+
+    response = await client.get(f"/articles/{article['slug']}")
+
+    assert article["slug"] == "article-feed"
+    assert response.status_code == 200
+    assert response.json()["article"]["title"] == "Feed"

@@ -501,3 +501,15 @@ async def test_text_fields_are_stripped(app_client: httpx.AsyncClient) -> None:
     assert article["description"] == "Padded"
     assert article["body"] == "  indented\n"
     assert article["tagList"] == ["spaced"]
+
+
+async def test_deeply_nested_json_is_422(client: httpx.AsyncClient) -> None:
+    """JSON nested past the parser's depth limit is invalid JSON, not a 400."""
+    body = b"[" * 100_000 + b"]" * 100_000
+
+    response = await client.post(
+        "/users", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"body": ["is not valid JSON"]}}

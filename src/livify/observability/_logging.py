@@ -126,6 +126,11 @@ def configure_logging(*, level: str = "info", json: bool = True) -> None:
     root.setLevel(numeric_level)
     # Alembic reports each plugin it loads at INFO; keep only its migration lines.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+    # livify writes its own access log, sampled and without query strings.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = []
+    access.propagate = False

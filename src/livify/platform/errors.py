@@ -89,9 +89,12 @@ async def _handle_http_exception(_request: Request, exc: Exception) -> JSONRespo
     if isinstance(exc, RequestBodyTooLarge):
         return error_response(413, {"body": [str(exc.detail)]})
 
-    if isinstance(exc.__cause__, UnicodeDecodeError):
-        # FastAPI returns 400 when the body bytes are not UTF-8 and 422 for
-        # every other body that is not JSON, so this case gets 422 too.
+    if exc.status_code == 400 and isinstance(
+        exc.__cause__, UnicodeDecodeError | RecursionError | ValueError
+    ):
+        # FastAPI returns 400 when the body is not UTF-8 or nests too deeply
+        # for its JSON parser, and 422 for every other body that is not JSON,
+        # so these get 422 too.
         return error_response(422, {"body": ["is not valid JSON"]})
 
     message = str(exc.detail).lower() if exc.detail else "request failed"

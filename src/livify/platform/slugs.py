@@ -12,6 +12,8 @@ from slugify import slugify
 from livify.platform.limits import SLUG_BASE_MAX_CHARS
 
 FALLBACK_SLUG = "article"
+# Paths under /api/articles/ that a slug would shadow.
+RESERVED_SLUGS = frozenset({"feed"})
 SUFFIX_BYTES = 4
 
 
@@ -49,6 +51,7 @@ def base_slug(title: str) -> str:
     CJK, Cyrillic, Arabic, Hebrew and Indic letters stay as they are, with
     their combining marks (clients percent-encode them in URLs). Symbols and
     emoji are dropped, and a title made only of those gets a fixed fallback.
+    A slug that would name another route (`feed`) gets the fallback prefixed.
     """
     slug = slugify(
         title,
@@ -57,6 +60,9 @@ def base_slug(title: str) -> str:
         word_boundary=True,
         regex_pattern=DISALLOWED_CHARACTERS,
     )
+    if slug in RESERVED_SLUGS:
+        return f"{FALLBACK_SLUG}-{slug}"
+
     return slug or FALLBACK_SLUG
 
 
