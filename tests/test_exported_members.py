@@ -8,7 +8,12 @@ from types import ModuleType
 
 import pytest
 
-TOOLKIT_PACKAGES = ["livify.db", "livify.observability", "livify.resilience"]
+TOOLKIT_PACKAGES = [
+    "livify.cache",
+    "livify.db",
+    "livify.observability",
+    "livify.resilience",
+]
 
 
 def isort_key(name: str) -> tuple[int, str]:
