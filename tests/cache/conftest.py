@@ -8,8 +8,8 @@ uses its own random key prefix and deletes its keys afterwards.
 from __future__ import annotations
 
 import secrets
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -61,13 +61,14 @@ async def layers_factory(
 ) -> AsyncIterator[MakeLayers]:
     created: list[LayeredCache] = []
 
-    async def make(**options: Any) -> LayeredCache:
+    async def make(*, start: bool = True, **options: Any) -> LayeredCache:
         options.setdefault("key_prefix", key_prefix)
         options.setdefault("clock", clock)
         options.setdefault("random", lambda: 0.5)
         layers = LayeredCache(url, **options)
         created.append(layers)
-        await layers.start()
+        if start:
+            await layers.start()
         return layers
 
     try:
@@ -84,7 +85,8 @@ async def make_layers(
     """Build started LayeredCache objects on the test's backend and prefix.
 
     Several of them share Redis like the processes of one deployment.
-    Keyword arguments override the defaults; all are closed at the end.
+    Keyword arguments override the defaults, `start=False` leaves the
+    listener off, and all are closed at the end.
     """
     async with layers_factory(cache_url, key_prefix, clock) as make:
         yield make

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from livify.cache import NotFound
@@ -84,3 +85,12 @@ class RecordingHooks:
 
     def on_circuit_change(self, is_open: bool) -> None:
         self.events["circuit", "open" if is_open else "closed"] += 1
+
+
+async def wait_until(
+    condition: Callable[[], bool], *, timeout_seconds: float = 2.0
+) -> None:
+    """Poll `condition` every 5 ms until it is true; fail after `timeout_seconds`."""
+    async with asyncio.timeout(timeout_seconds):
+        while not condition():  # noqa: ASYNC110 - the condition has no event to wait on
+            await asyncio.sleep(0.005)

@@ -134,7 +134,7 @@ async def test_namespaces_do_not_share_keys(layers: LayeredCache) -> None:
 async def test_not_found_is_cached_briefly(
     layers: LayeredCache, clock: FakeClock
 ) -> None:
-    """NotFound from the loader is raised again without a load until the negative TTL."""
+    """A NotFound is raised again without loading until the negative TTL ends."""
     hooks = RecordingHooks()
     layers.hooks = hooks
     cache = layers.namespace("article", negative_ttl_seconds=5)
