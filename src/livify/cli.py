@@ -9,6 +9,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -86,7 +87,27 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     rules.add_argument("--output", help="write to this file instead of stdout")
     rules.set_defaults(handler=_rules)
+
+    _add_loadtest_commands(commands)
     return parser
+
+
+def _add_loadtest_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    from livify.capacity import add_capacity_arguments
+    from livify.loadtest import add_loadtest_arguments
+
+    loadtest = commands.add_parser(
+        "loadtest",
+        help="run user journeys against a RealWorld API and report percentiles",
+    )
+    add_loadtest_arguments(loadtest)
+    loadtest.set_defaults(handler=_loadtest)
+
+    capacity = commands.add_parser(
+        "capacity", help="plan instances from a step-load result of livify loadtest"
+    )
+    add_capacity_arguments(capacity)
+    capacity.set_defaults(handler=_capacity)
 
 
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
@@ -185,6 +206,18 @@ def _rules(args: argparse.Namespace) -> int:
     else:
         Path(args.output).write_text(text, encoding="utf-8")
     return 0
+
+
+def _loadtest(args: argparse.Namespace) -> int:
+    from livify.loadtest import run_loadtest_command
+
+    return run_loadtest_command(args)
+
+
+def _capacity(args: argparse.Namespace) -> int:
+    from livify.capacity import run_capacity_command
+
+    return run_capacity_command(args)
 
 
 def _top(args: argparse.Namespace) -> int:
