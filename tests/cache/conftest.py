@@ -8,8 +8,9 @@ uses its own random key prefix and deletes its keys afterwards.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ import redis.asyncio as redis_asyncio
 
 from livify.cache import LayeredCache
 from tests.cache.helpers import FakeClock
+from tests.cache.redis_server import RedisServer
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CACHE_BACKENDS = ["memory", "redis"]
@@ -105,3 +107,14 @@ async def make_redis_layers(
 async def layers(make_layers: MakeLayers) -> LayeredCache:
     layers: LayeredCache = await make_layers()
     return layers
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A started redis-server of this test's own, stopped at the end."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

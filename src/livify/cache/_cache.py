@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, cast
 from livify.cache._entry import Entry, ValueKind, encode_value
 from livify.cache._exceptions import BackendError, NotFound
 from livify.cache._l2 import NamespaceL2, TagSnapshot
-from livify.cache._log import rate_limited_logger
 from livify.cache._tags import check_tag
 from livify.cache._types import Loader
 from livify.cache._warm import DEFAULT_WARM_CONCURRENCY, WarmItem, WarmReport
@@ -250,7 +249,7 @@ class Cache:
             report.not_found += 1
         except Exception as exc:
             report.failed += 1
-            rate_limited_logger.warning(
+            self._layers.log.warning(
                 "cache.warm_failed",
                 namespace=self.namespace,
                 key=item.key,
@@ -516,7 +515,7 @@ class Cache:
             pass
         except Exception as exc:
             # The old entry stays in use until it expires.
-            rate_limited_logger.warning(
+            self._layers.log.warning(
                 "cache.refresh_failed",
                 namespace=self.namespace,
                 key=full_key,

@@ -35,7 +35,7 @@ from livify.cache._exceptions import BackendError, CircuitOpen
 from livify.cache._flight import SingleFlight
 from livify.cache._hooks import CacheHooks, NoHooks
 from livify.cache._listener import InvalidationListener
-from livify.cache._log import logger, rate_limited_logger
+from livify.cache._log import RateLimitedLogger, logger
 from livify.cache._memory import (
     DEFAULT_L1_MAX_BYTES,
     DEFAULT_L1_MAX_ENTRIES,
@@ -113,6 +113,7 @@ class LayeredCache:
         self.random = random
         self.l1_ttl_seconds = l1_ttl_seconds
         self.instance_id = secrets.token_hex(8)
+        self.log = RateLimitedLogger(logger)
         self.l1 = MemoryStore(
             max_entries=l1_max_entries,
             max_bytes=l1_max_bytes,
@@ -141,6 +142,7 @@ class LayeredCache:
                 on_message=self._apply_message,
                 on_subscribed=self._forget_local_state,
                 on_error=self._count_listener_error,
+                log=self.log,
                 sleep=sleep,
             )
         )
@@ -310,7 +312,7 @@ class LayeredCache:
 
     def _record_failure(self, namespace: str, operation: str, exc: Exception) -> None:
         self.hooks.on_redis_error(namespace, operation)
-        rate_limited_logger.warning(
+        self.log.warning(
             "cache.redis_failed",
             namespace=namespace,
             operation=operation,
@@ -343,7 +345,7 @@ class LayeredCache:
             keys: list[str] = message["keys"]
             origin = message["origin"]
         except (ValueError, TypeError, KeyError) as exc:
-            rate_limited_logger.warning("cache.message_invalid", error=str(exc))
+            self.log.warning("cache.message_invalid", error=str(exc))
             return
 
         if tags:
@@ -370,7 +372,7 @@ class LayeredCache:
 
     def _count_listener_error(self, exc: BaseException) -> None:
         self.hooks.on_redis_error("", "listen")
-        rate_limited_logger.warning("cache.listener_failed", error=str(exc))
+        self.log.warning("cache.listener_failed", error=str(exc))
 
 
 def _create_redis_store(

@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from livify.cache._log import logger, rate_limited_logger
+from livify.cache._log import RateLimitedLogger, logger
 from livify.cache._redis import RedisStore
 from livify.cache._types import Sleep
 
@@ -37,6 +37,7 @@ class InvalidationListener:
         on_message: Callable[[bytes], None],
         on_subscribed: Callable[[], None],
         on_error: Callable[[BaseException], None],
+        log: RateLimitedLogger,
         sleep: Sleep = asyncio.sleep,
         reconnect_initial_seconds: float = DEFAULT_RECONNECT_INITIAL_SECONDS,
         reconnect_max_seconds: float = DEFAULT_RECONNECT_MAX_SECONDS,
@@ -45,6 +46,7 @@ class InvalidationListener:
         self._on_message = on_message
         self._on_subscribed = on_subscribed
         self._on_error = on_error
+        self._log = log
         self._sleep = sleep
         self.reconnect_initial_seconds = reconnect_initial_seconds
         self.reconnect_max_seconds = reconnect_max_seconds
@@ -102,7 +104,7 @@ class InvalidationListener:
             if self._subscribed.is_set():
                 delay = self.reconnect_initial_seconds
             self._subscribed.clear()
-            rate_limited_logger.warning(
+            self._log.warning(
                 "cache.listener_reconnecting",
                 channel=self._store.channel,
                 delay_seconds=round(delay, 3),

@@ -41,4 +41,3 @@ class RateLimitedLogger:
 
 
 logger = structlog.get_logger("livify.cache")
-rate_limited_logger = RateLimitedLogger(logger)
