@@ -239,14 +239,16 @@ class Cache:
         full_key = self._full_key(item.key)
         ttl = self._ttl_or_default(item.ttl_seconds)
         tags = _tag_spec(item.tags)
+        if not refresh and self._read_l1(full_key, self._layers.clock()) is not None:
+            report.cached += 1
+            return
+
         accept_after = math.inf if refresh else None
         try:
-            _, source = await self._layers.flights.run(
+            entry, source = await self._layers.flights.run(
                 full_key,
                 lambda: self._fill(full_key, item.loader, ttl, tags, accept_after),
             )
-        except NotFound:
-            report.not_found += 1
         except Exception as exc:
             report.failed += 1
             self._layers.log.warning(
@@ -256,7 +258,9 @@ class Cache:
                 error=repr(exc),
             )
         else:
-            if source == "load":
+            if entry.kind is ValueKind.NOT_FOUND:
+                report.not_found += 1
+            elif source == "load":
                 report.loaded += 1
             else:
                 report.cached += 1
@@ -511,8 +515,6 @@ class Cache:
                 full_key,
                 lambda: self._fill(full_key, loader, ttl, tags, replaces_expires_at),
             )
-        except NotFound:
-            pass
         except Exception as exc:
             # The old entry stays in use until it expires.
             self._layers.log.warning(

@@ -32,6 +32,6 @@ class WarmReport:
     cached: int = 0
     """Keys that already had a current entry, so nothing was loaded."""
     not_found: int = 0
-    """Keys whose loader raised `NotFound`; a negative entry was stored."""
+    """Keys whose loader raised `NotFound` (now or within the negative TTL)."""
     failed: int = 0
     """Keys whose loader raised another error; they were logged and skipped."""
