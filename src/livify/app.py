@@ -19,8 +19,16 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import mark_process_dead
 from sqlalchemy import text
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from livify import __version__
+from livify.cache import (
+    CacheMetrics,
+    CachePolicy,
+    EdgePurger,
+    HttpCacheHeadersMiddleware,
+    LayeredCache,
+)
 from livify.db import Database, log_slow_queries
 from livify.observability import (
     HealthEndpoint,
@@ -37,6 +45,7 @@ from livify.observability import (
     is_multiprocess,
 )
 from livify.platform import migrate
+from livify.platform.caching import Invalidator, PlatformCache
 from livify.platform.dependencies import Platform
 from livify.platform.errors import install_error_handlers
 from livify.platform.events import EventBus
@@ -48,6 +57,7 @@ from livify.platform.security import (
     load_or_create_secret_key,
 )
 from livify.platform.services import Context
+from livify.platform.viewer import ViewerState
 from livify.resilience import BodySizeLimitMiddleware
 from livify.settings import Settings
 from livify.types import ASGIApp
@@ -55,6 +65,10 @@ from livify.types import ASGIApp
 logger = structlog.get_logger(__name__)
 
 METRICS_PATH = "/metrics"
+# Responses to these depend on the caller even without a token (a 401).
+PRIVATE_PATHS = frozenset({"/api/user", "/api/articles/feed"})
+# Compressing a few hundred bytes costs more than it saves.
+GZIP_MIN_BYTES = 1024
 LIVENESS_PATH = "/livez"
 READINESS_PATH = "/readyz"
 
@@ -85,13 +99,28 @@ def create_app(
     for engine in database.engines():
         log_slow_queries(engine, threshold_seconds=settings.slow_query_seconds)
 
+    layers = (
+        LayeredCache(
+            settings.cache_url,
+            key_prefix=settings.cache_key_prefix,
+            hooks=CacheMetrics(registry),
+        )
+        if settings.cache_url
+        else None
+    )
+    cache = PlatformCache(layers)
+    purger = EdgePurger(settings.edge_purge_urls) if settings.edge_purge_urls else None
+    events = EventBus()
+    events.subscribe(Invalidator(cache, purger))
     context = Context(
         database=database,
-        events=EventBus(),
+        events=events,
         passwords=PasswordHashing(),
         tokens=TokenService(
             _secret_key(settings, database), ttl_seconds=settings.token_ttl_seconds
         ),
+        cache=cache,
+        viewer=ViewerState(database, cache),
     )
     sampler = RuntimeSampler(
         runtime_metrics,
@@ -112,10 +141,23 @@ def create_app(
             await migrate.upgrade(database)
 
         sampler.start()
-        logger.info("app.started", database=database.describe())
+        if layers is not None:
+            await layers.start()
+        if purger is not None:
+            purger.start()
+        logger.info(
+            "app.started",
+            database=database.describe(),
+            cache=settings.cache_url or "off",
+            edge_nodes=len(settings.edge_purge_urls),
+        )
         try:
             yield
         finally:
+            if purger is not None:
+                await purger.aclose()
+            if layers is not None:
+                await layers.aclose()
             await sampler.aclose()
             await database.aclose()
             if is_multiprocess():
@@ -152,6 +194,15 @@ def create_app(
             max_age=600,
         )
 
+    app.add_middleware(
+        HttpCacheHeadersMiddleware,
+        policy=CachePolicy(
+            max_age_seconds=settings.http_max_age_seconds,
+            shared_max_age_seconds=settings.http_shared_max_age_seconds,
+        ),
+        is_public_path=_is_public_path,
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     fixed_paths = {METRICS_PATH, LIVENESS_PATH, READINESS_PATH}
     if settings.metrics_enabled:
@@ -175,6 +226,11 @@ def create_app(
         paths=_fixed_endpoints(settings, database, registry),
     )
     return app
+
+
+def _is_public_path(path: str) -> bool:
+    """The API's reads are public unless they depend on the caller."""
+    return path.startswith("/api/") and path not in PRIVATE_PATHS
 
 
 def _fixed_endpoints(

@@ -73,6 +73,19 @@ class Settings(BaseSettings):
         description="OTLP/HTTP collector such as http://127.0.0.1:4318 (unset: off)",
     )
     trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    cache_url: str | None = Field(
+        default="memory://",
+        description="memory:// (in-process only) or redis://host:port/db; "
+        "empty turns the application cache off",
+    )
+    cache_key_prefix: str = "livify"
+    edge_purge_urls: list[str] = Field(
+        default_factory=list,
+        description="edge caches (Varnish) to purge after writes, "
+        'as a JSON list such as ["http://127.0.0.1:6081"]',
+    )
+    http_max_age_seconds: int = Field(default=5, ge=0)
+    http_shared_max_age_seconds: int = Field(default=60, ge=0)
 
     @field_validator("database_url")
     @classmethod

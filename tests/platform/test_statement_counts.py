@@ -21,6 +21,7 @@ from livify.platform.tables import (
     favorites,
     tags,
 )
+from livify.settings import Settings
 from tests.platform.helpers import auth, register
 from tests.platform.inspection import StatementRecorder, user_id
 
@@ -135,6 +136,12 @@ async def count_statements(
 
     assert response.status_code == 200, response.text
     return len(recorder.statements), len(recorder.queries()), response.json()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Turn the application cache off, so each request shows its own SQL."""
+    return settings.model_copy(update={"cache_url": None})
 
 
 @pytest.fixture

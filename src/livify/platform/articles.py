@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -25,6 +26,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from livify.platform import render, schemas, slugs
+from livify.platform.cache_keys import (
+    ARTICLE_LISTS,
+    FAVORITED_LISTS,
+    PROFILES,
+    article_key,
+    follows_key,
+)
+from livify.platform.caching import CachedRead
 from livify.platform.errors import Forbidden, NotFound
 from livify.platform.events import ArticleChanged, ArticleDeleted, FavoriteChanged
 from livify.platform.keys import canonical_key
@@ -70,10 +79,27 @@ class ArticleService:
 
     # --- reads -----------------------------------------------------------------
 
-    async def get(self, slug: str, viewer_id: int | None) -> dict[str, Any]:
-        async with self._context.database.read() as connection:
-            row = await _find_article(connection, slug)
-            return await _render_one(connection, row, viewer_id)
+    async def get(self, slug: str, viewer_id: int | None) -> CachedRead:
+        """Return one article; the public view is cached for every caller."""
+
+        async def load() -> dict[str, Any]:
+            async with self._context.database.read() as connection:
+                row = await _find_article(connection, slug)
+                return _view_value(
+                    [row],
+                    await _render_rows(connection, [row], None, with_body=True),
+                    1,
+                )
+
+        view = await self._context.cache.load(
+            "article", slug, load, tags=[article_key(slug), PROFILES]
+        )
+        (article,) = await self._context.viewer.personalize_articles(
+            view["articles"], view["refs"], viewer_id
+        )
+        return CachedRead(
+            {"article": article}, frozenset({article_key(slug), PROFILES})
+        )
 
     async def list(
         self,
@@ -82,20 +108,82 @@ class ArticleService:
         *,
         limit: int,
         offset: int,
-    ) -> dict[str, Any]:
+    ) -> CachedRead:
         """Return one page of articles, newest first, and the total matching."""
         conditions = list(_filter_conditions(filters))
-        async with self._context.database.read() as connection:
-            return await _page(connection, conditions, viewer_id, limit, offset)
+        tags = [ARTICLE_LISTS, PROFILES]
+        if filters.favorited_by is not None:
+            tags.append(FAVORITED_LISTS)
 
-    async def feed(self, viewer_id: int, *, limit: int, offset: int) -> dict[str, Any]:
+        key = orjson.dumps(
+            [filters.tag, filters.author, filters.favorited_by, limit, offset]
+        ).decode()
+        return await self._page(
+            key, tags, conditions, viewer_id, limit=limit, offset=offset
+        )
+
+    async def feed(self, viewer_id: int, *, limit: int, offset: int) -> CachedRead:
         """Return articles by authors the viewer follows, newest first."""
         followed = select(follows.c.followee_id).where(
             follows.c.follower_id == viewer_id
         )
         conditions = [articles.c.author_id.in_(followed)]
+        tags = [ARTICLE_LISTS, PROFILES, follows_key(viewer_id)]
+        key = f"feed:{viewer_id}:{limit}:{offset}"
+        return await self._page(
+            key, tags, conditions, viewer_id, limit=limit, offset=offset
+        )
+
+    async def _page(
+        self,
+        key: str,
+        tags: Sequence[str],
+        conditions: Sequence[ColumnElement[bool]],
+        viewer_id: int | None,
+        *,
+        limit: int,
+        offset: int,
+    ) -> CachedRead:
+        """Serve a cached public page with current counts and the viewer's flags.
+
+        A favorite changes one article's count without changing any page's
+        membership, so pages are not invalidated by favorites; instead each
+        request reads the page's counts in one primary-key query.
+        """
+
+        async def load() -> dict[str, Any]:
+            async with self._context.database.read() as connection:
+                return await _load_page(connection, conditions, limit, offset)
+
+        page = await self._context.cache.load("article_page", key, load, tags=tags)
+        refs = [tuple(ref) for ref in page["refs"]]
+        counts = await self._favorites_counts([article_id for article_id, _ in refs])
+        public = [
+            {
+                **article,
+                "favoritesCount": counts.get(article_id, article["favoritesCount"]),
+            }
+            for article, (article_id, _) in zip(page["articles"], refs, strict=True)
+        ]
+        personal = await self._context.viewer.personalize_articles(
+            public, refs, viewer_id
+        )
+        keys = {*tags, *(article_key(article["slug"]) for article in public)}
+        return CachedRead(
+            {"articles": personal, "articlesCount": page["count"]}, frozenset(keys)
+        )
+
+    async def _favorites_counts(self, article_ids: Sequence[int]) -> dict[int, int]:
+        if not article_ids:
+            return {}
+
+        query = select(articles.c.id, articles.c.favorites_count).where(
+            articles.c.id.in_(article_ids)
+        )
         async with self._context.database.read() as connection:
-            return await _page(connection, conditions, viewer_id, limit, offset)
+            return {
+                row.id: row.favorites_count for row in await connection.execute(query)
+            }
 
     # --- writes ----------------------------------------------------------------
 
@@ -206,7 +294,7 @@ class ArticleService:
 
         if is_changed:
             await self._context.events.publish(
-                FavoriteChanged(user_id, row.id, is_favorite)
+                FavoriteChanged(user_id, row.id, row.slug, is_favorite)
             )
         return rendered
 
@@ -243,13 +331,13 @@ def _filter_conditions(filters: ArticleFilter) -> Iterable[ColumnElement[bool]]:
         yield articles.c.id.in_(favorited)
 
 
-async def _page(
+async def _load_page(
     connection: AsyncConnection,
     conditions: Sequence[ColumnElement[bool]],
-    viewer_id: int | None,
     limit: int,
     offset: int,
 ) -> dict[str, Any]:
+    """Load one public page: the total, the articles and their (id, author id)."""
     count_query = select(func.count()).select_from(articles).where(*conditions)
     total = (await connection.execute(count_query)).scalar_one()
 
@@ -264,8 +352,19 @@ async def _page(
         )
         rows = (await connection.execute(page_query)).all()
 
-    rendered = await _render_rows(connection, rows, viewer_id, with_body=False)
-    return {"articles": rendered, "articlesCount": total}
+    rendered = await _render_rows(connection, rows, None, with_body=False)
+    return _view_value(rows, rendered, total)
+
+
+def _view_value(
+    rows: Sequence[AnyRow], rendered: list[dict[str, Any]], count: int
+) -> dict[str, Any]:
+    """Pack public views with the ids the viewer's flags need, for caching."""
+    return {
+        "articles": rendered,
+        "refs": [[row.id, row.author_id] for row in rows],
+        "count": count,
+    }
 
 
 async def _find_article(connection: AsyncConnection, slug: str) -> AnyRow:

@@ -8,9 +8,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from livify.platform import render, schemas
+from livify.platform.cache_keys import PROFILES, comments_key
+from livify.platform.caching import CachedRead
 from livify.platform.errors import Forbidden, NotFound
 from livify.platform.events import CommentAdded, CommentDeleted
-from livify.platform.profiles import followed_among
 from livify.platform.services import Context
 from livify.platform.tables import articles, comments, users, utcnow
 
@@ -29,27 +30,38 @@ class CommentService:
     def __init__(self, context: Context) -> None:
         self._context = context
 
-    async def list(self, slug: str, viewer_id: int | None) -> dict[str, Any]:
+    async def list(self, slug: str, viewer_id: int | None) -> CachedRead:
         """Return every comment on the article, newest first."""
-        async with self._context.database.read() as connection:
-            article_id = await _find_article_id(connection, slug)
-            rows = (
-                await connection.execute(
-                    _comments_with_authors()
-                    .where(comments.c.article_id == article_id)
-                    .order_by(comments.c.created_at.desc(), comments.c.id.desc())
-                )
-            ).all()
-            following = await followed_among(
-                connection, viewer_id, {row.author_id for row in rows}
-            )
 
-        return {
-            "comments": [
-                render.comment(row, following=row.author_id in following)
-                for row in rows
-            ]
-        }
+        async def load() -> dict[str, Any]:
+            async with self._context.database.read() as connection:
+                article_id = await _find_article_id(connection, slug)
+                rows = (
+                    await connection.execute(
+                        _comments_with_authors()
+                        .where(comments.c.article_id == article_id)
+                        .order_by(comments.c.created_at.desc(), comments.c.id.desc())
+                    )
+                ).all()
+
+            return {
+                "comments": [render.comment(row, following=False) for row in rows],
+                "author_ids": [row.author_id for row in rows],
+            }
+
+        keys = [comments_key(slug), PROFILES]
+        listing = await self._context.cache.load("comments", slug, load, tags=keys)
+        followed = await self._context.viewer.followed_ids(viewer_id)
+        personal = [
+            {
+                **comment,
+                "author": {**comment["author"], "following": author_id in followed},
+            }
+            for comment, author_id in zip(
+                listing["comments"], listing["author_ids"], strict=True
+            )
+        ]
+        return CachedRead({"comments": personal}, frozenset(keys))
 
     async def add(
         self, slug: str, author_id: int, new: schemas.NewComment
@@ -73,7 +85,7 @@ class CommentService:
             row = await _find_comment(connection, article_id, comment_id)
 
         await self._context.events.publish(
-            CommentAdded(comment_id, article_id, author_id)
+            CommentAdded(comment_id, article_id, slug, author_id)
         )
         # Authors cannot follow themselves, so `following` is always false here.
         return {"comment": render.comment(row, following=False)}
@@ -91,7 +103,7 @@ class CommentService:
             )
 
         await self._context.events.publish(
-            CommentDeleted(comment_id, article_id, row.author_id)
+            CommentDeleted(comment_id, article_id, slug, row.author_id)
         )
 
 

@@ -39,6 +39,7 @@ class ArticleDeleted:
 class CommentAdded:
     comment_id: int
     article_id: int
+    slug: str
     author_id: int
 
 
@@ -46,6 +47,7 @@ class CommentAdded:
 class CommentDeleted:
     comment_id: int
     article_id: int
+    slug: str
     author_id: int
 
 
@@ -55,6 +57,7 @@ class FavoriteChanged:
 
     user_id: int
     article_id: int
+    slug: str
     is_favorite: bool
 
 

@@ -8,6 +8,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from livify.platform import render
+from livify.platform.cache_keys import profile_key
+from livify.platform.caching import CachedRead
 from livify.platform.errors import NotFound, Unprocessable
 from livify.platform.events import FollowChanged
 from livify.platform.keys import canonical_key
@@ -23,12 +25,20 @@ class ProfileService:
     def __init__(self, context: Context) -> None:
         self._context = context
 
-    async def get(self, username: str, viewer_id: int | None) -> dict[str, Any]:
-        async with self._context.database.read() as connection:
-            row = await find_user(connection, username)
-            following = await is_following(connection, viewer_id, row.id)
+    async def get(self, username: str, viewer_id: int | None) -> CachedRead:
+        async def load() -> dict[str, Any]:
+            async with self._context.database.read() as connection:
+                row = await find_user(connection, username)
+            return {"id": row.id, "profile": _render(row, following=False)}
 
-        return _render(row, following=following)
+        keys = [profile_key(username)]
+        cached = await self._context.cache.load(
+            "profile", canonical_key(username), load, tags=keys
+        )
+        profile = await self._context.viewer.personalize_profile(
+            cached["profile"], cached["id"], viewer_id
+        )
+        return CachedRead({"profile": profile}, frozenset(keys))
 
     async def follow(self, username: str, follower_id: int) -> dict[str, Any]:
         """Follow a user; following twice is the same as once."""

@@ -5,15 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from livify.db import Database
+from livify.platform.caching import PlatformCache
 from livify.platform.events import EventBus
 from livify.platform.security import PasswordHashing, TokenService
+from livify.platform.viewer import ViewerState
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """The database, event bus and security parts a service works with."""
+    """The database, cache, event bus and security parts a service works with."""
 
     database: Database
     events: EventBus
     passwords: PasswordHashing
     tokens: TokenService
+    cache: PlatformCache
+    viewer: ViewerState

@@ -88,8 +88,13 @@ class UserService:
 
     async def check_exists(self, user_id: int) -> None:
         """Raise 401 if the user has been deleted since their token was issued."""
-        async with self._context.database.read() as connection:
-            await load_user(connection, user_id)
+
+        async def load() -> bool:
+            async with self._context.database.read() as connection:
+                await load_user(connection, user_id)
+            return True
+
+        await self._context.cache.load("user_exists", str(user_id), load, tags=())
 
     async def current(self, user_id: int, token: str) -> dict[str, Any]:
         async with self._context.database.read() as connection:

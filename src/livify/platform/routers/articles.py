@@ -15,7 +15,7 @@ from livify.platform.dependencies import (
     viewer_id,
 )
 from livify.platform.responses import JSONResponse
-from livify.platform.routers.responses import errors
+from livify.platform.routers.responses import cached_response, errors
 
 router = APIRouter(prefix="/api/articles", tags=["articles"])
 
@@ -50,7 +50,7 @@ async def list_articles(
     page = await platform.articles.list(
         filters, viewer_id(caller), limit=limit, offset=offset
     )
-    return JSONResponse(page)
+    return cached_response(page)
 
 
 @router.get(
@@ -66,7 +66,7 @@ async def get_feed(
     offset: Offset = 0,
 ) -> JSONResponse:
     page = await platform.articles.feed(caller.user_id, limit=limit, offset=offset)
-    return JSONResponse(page)
+    return cached_response(page)
 
 
 @router.post(
@@ -92,8 +92,7 @@ async def create_article(
 async def get_article(
     slug: str, caller: OptionalCallerDep, platform: PlatformDep
 ) -> JSONResponse:
-    article = await platform.articles.get(slug, viewer_id(caller))
-    return JSONResponse({"article": article})
+    return cached_response(await platform.articles.get(slug, viewer_id(caller)))
 
 
 @router.put(

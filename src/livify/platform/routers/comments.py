@@ -14,7 +14,7 @@ from livify.platform.dependencies import (
     viewer_id,
 )
 from livify.platform.responses import JSONResponse
-from livify.platform.routers.responses import errors
+from livify.platform.routers.responses import cached_response, errors
 
 router = APIRouter(prefix="/api/articles/{slug}/comments", tags=["comments"])
 
@@ -31,7 +31,7 @@ CommentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 async def list_comments(
     slug: str, caller: OptionalCallerDep, platform: PlatformDep
 ) -> JSONResponse:
-    return JSONResponse(await platform.comments.list(slug, viewer_id(caller)))
+    return cached_response(await platform.comments.list(slug, viewer_id(caller)))
 
 
 @router.post(

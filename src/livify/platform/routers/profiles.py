@@ -12,7 +12,7 @@ from livify.platform.dependencies import (
     viewer_id,
 )
 from livify.platform.responses import JSONResponse
-from livify.platform.routers.responses import errors
+from livify.platform.routers.responses import cached_response, errors
 
 router = APIRouter(prefix="/api/profiles/{username}", tags=["profiles"])
 
@@ -26,8 +26,7 @@ router = APIRouter(prefix="/api/profiles/{username}", tags=["profiles"])
 async def get_profile(
     username: str, caller: OptionalCallerDep, platform: PlatformDep
 ) -> JSONResponse:
-    profile = await platform.profiles.get(username, viewer_id(caller))
-    return JSONResponse({"profile": profile})
+    return cached_response(await platform.profiles.get(username, viewer_id(caller)))
 
 
 @router.post(

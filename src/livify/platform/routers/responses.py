@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from livify.platform.caching import CachedRead
+from livify.platform.responses import JSONResponse
 from livify.platform.schemas import ErrorResponse
 
 _DESCRIPTIONS = {
@@ -22,3 +24,14 @@ def errors(*status_codes: int) -> dict[int | str, dict[str, Any]]:
         code: {"model": ErrorResponse, "description": _DESCRIPTIONS[code]}
         for code in codes
     }
+
+
+def cached_response(read: CachedRead) -> JSONResponse:
+    """Return the body with a `Surrogate-Key` header naming what it shows.
+
+    Edge caches index the response by these keys, and livify purges them
+    after the writes that change it.
+    """
+    return JSONResponse(
+        read.body, headers={"Surrogate-Key": " ".join(sorted(read.keys))}
+    )

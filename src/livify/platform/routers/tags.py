@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from livify.platform import schemas
 from livify.platform.dependencies import PlatformDep
 from livify.platform.responses import JSONResponse
-from livify.platform.routers.responses import errors
+from livify.platform.routers.responses import cached_response, errors
 
 router = APIRouter(prefix="/api", tags=["tags"])
 
@@ -19,4 +19,4 @@ router = APIRouter(prefix="/api", tags=["tags"])
     summary="List tags in use, A to Z",
 )
 async def list_tags(platform: PlatformDep) -> JSONResponse:
-    return JSONResponse(await platform.tags.list())
+    return cached_response(await platform.tags.list())

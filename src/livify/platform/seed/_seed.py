@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy import Column, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from livify.db import Database
+from livify.db import Database, normalise_database_url
 from livify.platform import limits
 from livify.platform.security import PasswordHashing
 from livify.platform.seed._dataset import DemoDataset, SeedSizes
@@ -32,7 +32,6 @@ from livify.platform.seed._sink import (
 from livify.platform.seed._text import tag_vocabulary
 from livify.platform.sql import insert_ignoring_conflicts
 from livify.platform.tables import articles, tags, users, utcnow
-from livify.settings import normalise_database_url
 
 logger = structlog.get_logger(__name__)
 
