@@ -130,12 +130,10 @@ class RedisStore:
         """
 
         async def call() -> tuple[bytes | None, dict[str, int], int]:
-            async with self.client.pipeline(transaction=False) as pipe:
-                pipe.get(key)
-                pipe.mget([*(self.tag_key(tag) for tag in tags), self._counter_key])
-                data, values = await pipe.execute()
-            counter = values.pop()
-            return data, _parse_versions(tags, values), int(counter or 0)
+            data, *versions, counter = await self.client.mget(
+                [key, *(self.tag_key(tag) for tag in tags), self._counter_key]
+            )
+            return data, _parse_versions(tags, versions), int(counter or 0)
 
         return await self._run("read", call)
 
