@@ -41,8 +41,11 @@ def require_varnishd() -> str:
 
 
 @contextmanager
-def running_varnish(backend_port: int) -> Iterator[str]:
-    """Run varnishd in front of 127.0.0.1:`backend_port`; yield its base URL."""
+def running_varnish(backend_port: int, port: int | None = None) -> Iterator[str]:
+    """Run varnishd in front of 127.0.0.1:`backend_port`; yield its base URL.
+
+    `port` is where Varnish listens; a free one is picked when it is None.
+    """
     binary = require_varnishd()
     # varnishd drops root for its own users, which must reach the VCL and the
     # work dir, so both live in a world-readable directory of their own.
@@ -53,7 +56,7 @@ def running_varnish(backend_port: int) -> Iterator[str]:
     vcl_path.write_text(vcl)
     vcl_path.chmod(0o644)
 
-    port = free_port()
+    port = port or free_port()
     log_path = work_dir / "varnishd.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(

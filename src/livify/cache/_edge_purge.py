@@ -84,14 +84,19 @@ class EdgePurger:
         self.hooks: PurgeHooks = hooks or _NoHooks()
         self._client = client or httpx.AsyncClient(timeout=timeout_seconds)
         self._owns_client = client is None
-        self._queue: asyncio.Queue[tuple[str, ...]] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[tuple[tuple[str, ...], asyncio.Future[None]]] = (
+            asyncio.Queue(queue_size)
+        )
         self._task: asyncio.Task[None] | None = None
 
-    def purge(self, keys: Iterable[str]) -> None:
+    def purge(self, keys: Iterable[str]) -> asyncio.Future[None]:
         """Queue a purge of every object tagged with any of `keys`.
 
-        Raises ValueError for a key outside `[a-z0-9:]`. When the queue is
-        full the purge is dropped, logged and counted, never blocking.
+        Return a future that is done once every node was purged or given up
+        on; a caller may wait on it briefly, so that its own next read
+        through the edge is fresh. Raises ValueError for a key outside
+        `[a-z0-9:]`. When the queue is full the purge is dropped, logged and
+        counted, never blocking.
         """
         batch = tuple(sorted(set(keys)))
         for key in batch:
@@ -99,14 +104,18 @@ class EdgePurger:
                 msg = f"invalid surrogate key {key!r}; use [a-z0-9:] only"
                 raise ValueError(msg)
 
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if not batch or not self.nodes:
-            return
+            done.set_result(None)
+            return done
 
         try:
-            self._queue.put_nowait(batch)
+            self._queue.put_nowait((batch, done))
         except asyncio.QueueFull:
+            done.set_result(None)
             self.hooks.on_purge_dropped(len(batch))
             logger.error("edge.purge_dropped", keys=len(batch), reason="queue full")
+        return done
 
     def start(self) -> None:
         if self._task is not None:
@@ -132,10 +141,12 @@ class EdgePurger:
 
     async def _run(self) -> None:
         while True:
-            keys = await self._queue.get()
+            keys, done = await self._queue.get()
             try:
                 await asyncio.gather(*(self._send(node, keys) for node in self.nodes))
             finally:
+                if not done.done():
+                    done.set_result(None)
                 self._queue.task_done()
 
     async def _send(self, node: str, keys: tuple[str, ...]) -> None:

@@ -12,6 +12,8 @@ the same code path.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -21,6 +23,8 @@ from livify.platform.cache_keys import keys_for_event
 from livify.platform.events import Event
 
 T = TypeVar("T")
+
+DEFAULT_EDGE_WAIT_SECONDS = 0.5
 
 # Views change only through events, which invalidate them, so a TTL only
 # bounds how long a lost invalidation could leave one stale.
@@ -92,13 +96,23 @@ class Invalidator:
     """Drop cached entries and edge objects that an event made wrong.
 
     Subscribe it to the `EventBus`. The application cache is invalidated
-    before the write's response is sent, so the writer reads its own write;
-    the edge purge is queued and sent in the background.
+    before the write's response is sent, so the writer reads its own write.
+    The edge purge is queued, and the write waits up to
+    `edge_wait_seconds` for it, so that in the usual case the next read
+    through the edge is fresh too; a slower or failing edge node is retried
+    in the background and never holds the write longer.
     """
 
-    def __init__(self, cache: PlatformCache, purger: EdgePurger | None) -> None:
+    def __init__(
+        self,
+        cache: PlatformCache,
+        purger: EdgePurger | None,
+        *,
+        edge_wait_seconds: float = DEFAULT_EDGE_WAIT_SECONDS,
+    ) -> None:
         self.cache = cache
         self.purger = purger
+        self.edge_wait_seconds = edge_wait_seconds
 
     async def __call__(self, event: Event) -> None:
         keys = keys_for_event(event)
@@ -106,4 +120,6 @@ class Invalidator:
             await self.cache.layers.invalidate_tags(keys)
 
         if self.purger is not None:
-            self.purger.purge(keys)
+            sent = self.purger.purge(keys)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(sent), self.edge_wait_seconds)
