@@ -2,12 +2,12 @@
 
 The value is an article of about 1 KB, read from a SQLite table of 10,000
 articles by its slug through `livify.db.Database` (SQLAlchemy and
-aiosqlite), which is what a cache miss costs the platform on its embedded
+aiosqlite), close to what a cache miss costs the platform on its embedded
 store. Each round times every path back to back, so load from other
-processes affects all of them alike; the medians over the rounds are the
-result.
+processes affects all of them alike. The result is the median over the
+rounds.
 
-- l1 hit: `get_or_load` on a key that L1 holds (memory://).
+- l1 hit: `get_or_load` on a key that is in L1 (memory://).
 - l2 hit: `get_or_load` after L1 was cleared, so Redis serves the entry.
 - redis GET alone: redis-py fetching 1 KB, the floor under an L2 hit.
 - invalidate tag: `invalidate_tags` on a tag that 1,000 entries carry.
@@ -145,7 +145,7 @@ async def run_round(
         return await raw_redis.get(f"{prefix}raw")
 
     async def invalidate_tag(_: int) -> Any:
-        # The tag is carried by TAGGED_ENTRIES entries; the cost is one script
+        # TAGGED_ENTRIES entries carry the tag, and the cost is one script
         # call whatever that number.
         await redis_layers.invalidate_tags(["author:1"])
 
