@@ -7,7 +7,7 @@ from prometheus_client import CollectorRegistry
 
 from livify.cache import CacheMetrics, NotFound
 from tests.cache.conftest import MakeLayers
-from tests.cache.helpers import CountingLoader
+from tests.cache.helpers import CountingLoader, wait_until
 
 
 def sample(registry: CollectorRegistry, name: str, **labels: str) -> float:
@@ -76,7 +76,10 @@ async def test_metrics_count_messages_and_l2_hits(
     await writer.namespace("article").get_or_load("a1", CountingLoader())
 
     await reader.namespace("article").get_or_load("a1", CountingLoader())
+    await writer.invalidate_tags(["article:1"])
 
+    messages = "livify_cache_invalidation_messages_total"
+    await wait_until(lambda: sample(registry, messages, direction="received") == 1)
     hits = "livify_cache_hits_total"
     assert sample(registry, hits, namespace="article", layer="l2") == 1
     assert sample(registry, "livify_cache_redis_circuit_open") == 0

@@ -10,6 +10,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from livify.cache import LayeredCache
+from tests.cache.conftest import layers_factory
 from tests.cache.helpers import CountingLoader, FakeClock, RecordingHooks, wait_until
 from tests.cache.redis_server import RedisServer
 
@@ -22,25 +23,15 @@ async def make_own_layers(
     own_redis: RedisServer, key_prefix: str, clock: FakeClock
 ) -> AsyncIterator[Callable[..., Any]]:
     """Build started LayeredCache objects on the test's own Redis server."""
-    created: list[LayeredCache] = []
+    async with layers_factory(own_redis.url, key_prefix, clock) as make:
 
-    async def make(**options: Any) -> LayeredCache:
-        layers = LayeredCache(
-            own_redis.url,
-            key_prefix=key_prefix,
-            clock=clock,
-            redis_timeout_seconds=REDIS_TIMEOUT_SECONDS,
-            circuit_cooldown_seconds=COOLDOWN_SECONDS,
-            **options,
-        )
-        created.append(layers)
-        await layers.start()
-        return layers
+        async def make_with_short_timeouts(**options: Any) -> LayeredCache:
+            options.setdefault("redis_timeout_seconds", REDIS_TIMEOUT_SECONDS)
+            options.setdefault("circuit_cooldown_seconds", COOLDOWN_SECONDS)
+            layers: LayeredCache = await make(**options)
+            return layers
 
-    yield make
-
-    for layers in created:
-        await layers.aclose()
+        yield make_with_short_timeouts
 
 
 async def test_stopped_redis_serves_through_loader(
