@@ -102,7 +102,7 @@ def test_every_worker_reads_the_write(stack: Stack) -> None:
 
 
 def test_edge_hit_then_purged_on_edit(stack: Stack) -> None:
-    """Varnish serves a repeated anonymous read; the first read after an edit is fresh."""
+    """Varnish repeats an anonymous read; the first read after an edit is fresh."""
     author = register_user(stack.server)
     slug = create_article(stack.server, author["token"])
     edge_url = f"{stack.edge}/api/articles/{slug}"
