@@ -28,6 +28,7 @@ from livify.cache import (
     EdgePurger,
     HttpCacheHeadersMiddleware,
     LayeredCache,
+    ResponseCacheMiddleware,
 )
 from livify.db import Database, log_slow_queries
 from livify.observability import (
@@ -45,7 +46,13 @@ from livify.observability import (
     is_multiprocess,
 )
 from livify.platform import migrate
-from livify.platform.caching import Invalidator, PlatformCache
+from livify.platform.cache_keys import response_tags
+from livify.platform.caching import (
+    VIEW_TTL_SECONDS,
+    VIEW_VERSION,
+    Invalidator,
+    PlatformCache,
+)
 from livify.platform.dependencies import Platform
 from livify.platform.errors import install_error_handlers
 from livify.platform.events import EventBus
@@ -192,6 +199,15 @@ def create_app(
             allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Requested-With"],
             max_age=600,
+        )
+
+    if layers is not None:
+        app.add_middleware(
+            ResponseCacheMiddleware,
+            cache=layers.namespace(
+                "responses", version=VIEW_VERSION, ttl_seconds=VIEW_TTL_SECONDS
+            ),
+            tags_for=response_tags,
         )
 
     app.add_middleware(

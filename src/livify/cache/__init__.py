@@ -15,6 +15,7 @@ from livify.cache._hooks import CacheHooks
 from livify.cache._http_headers import CachePolicy, HttpCacheHeadersMiddleware
 from livify.cache._layered import LayeredCache
 from livify.cache._metrics import CacheMetrics
+from livify.cache._response_cache import ResponseCacheMiddleware
 from livify.cache._warm import WarmItem, WarmReport
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "LayeredCache",
     "NotFound",
     "PurgeHooks",
+    "ResponseCacheMiddleware",
     "WarmItem",
     "WarmReport",
 ]

@@ -40,6 +40,7 @@ from livify.platform.events import (
 )
 from livify.platform.keys import canonical_key
 
+API_PREFIX = "/api/"
 ARTICLE_LISTS = "articles"
 PROFILES = "profiles"
 FAVORITED_LISTS = "favorited:lists"
@@ -107,3 +108,24 @@ def keys_for_event(event: Event) -> set[str]:
 
     msg = f"no cache keys are defined for event {event!r}"
     raise TypeError(msg)
+
+
+def response_tags(path: str, _query_string: bytes) -> list[str] | None:
+    """Return the tags of the anonymous response to `path`, or None to skip it.
+
+    Only single resources are stored whole: article list pages carry
+    favorite counts that change without a tag of theirs changing, so the
+    service cache serves them instead.
+    """
+    parts = path.removeprefix(API_PREFIX).split("/")
+    match parts:
+        case ["tags"]:
+            return [TAG_LIST]
+        case ["articles", slug] if slug and slug != "feed":
+            return [article_key(slug), PROFILES]
+        case ["articles", slug, "comments"] if slug:
+            return [comments_key(slug), PROFILES]
+        case ["profiles", username] if username:
+            return [profile_key(username)]
+
+    return None
