@@ -12,6 +12,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 import structlog
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -65,6 +66,7 @@ from livify.platform.security import (
 )
 from livify.platform.services import Context
 from livify.platform.viewer import ViewerState
+from livify.platform.warming import hot_paths, warm
 from livify.resilience import BodySizeLimitMiddleware
 from livify.settings import Settings
 from livify.types import ASGIApp
@@ -152,6 +154,9 @@ def create_app(
             await layers.start()
         if purger is not None:
             purger.start()
+        if settings.warm_on_start and layers is not None:
+            await _warm_on_start(_app, database, settings.warm_on_start)
+
         logger.info(
             "app.started",
             database=database.describe(),
@@ -242,6 +247,14 @@ def create_app(
         paths=_fixed_endpoints(settings, database, registry),
     )
     return app
+
+
+async def _warm_on_start(app: FastAPI, database: Database, top_articles: int) -> None:
+    """Send the hot reads through this worker, so its L1 starts full."""
+    paths = await hot_paths(database, top_articles=top_articles)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://warm") as client:
+        await warm(client, paths)
 
 
 def _is_public_path(path: str) -> bool:

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError
 
 from livify import __version__
-from livify.db import Database
+from livify.db import Database, DatabaseError
 from livify.settings import Settings
 
 logger = structlog.get_logger(__name__)
@@ -24,7 +26,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     _export_options(args)
+    try:
+        return _run(args)
+    except ValidationError as exc:
+        return _fail(_describe_settings_error(exc), status=2)
+    except DatabaseError as exc:
+        return _fail(str(exc), status=1)
+    except (ArgumentError, ModuleNotFoundError) as exc:
+        url = os.environ.get("LIVIFY_DATABASE_URL", "")
+        hint = "use postgresql://... or sqlite:///... "
+        return _fail(f"unsupported database URL {url!r} ({exc}); {hint}", status=2)
+    except ValueError as exc:
+        return _fail(str(exc), status=2)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = Settings()
+    needs_shared_metrics = settings.workers > 1 or settings.metrics_port is not None
+    if args.command == "serve" and needs_shared_metrics:
+        # Before anything imports prometheus_client, which reads the variable.
+        _prepare_multiprocess_metrics(settings)
+
+    from livify.observability import configure_logging
+
+    configure_logging(level=settings.log_level, json=settings.log_format == "json")
     return int(args.handler(args) or 0)
+
+
+def _fail(message: str, *, status: int) -> int:
+    print(f"livify: {message}", file=sys.stderr)
+    return status
+
+
+def _describe_settings_error(exc: ValidationError) -> str:
+    """Name each invalid setting by its environment variable, on one line."""
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        problems.append(
+            f"LIVIFY_{field.upper()}={error.get('input')!r}: {error['msg']}"
+        )
+    return "invalid settings: " + "; ".join(problems)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -51,14 +93,20 @@ def _build_parser() -> argparse.ArgumentParser:
         "--scale",
         type=float,
         default=1.0,
-        help="multiplier on the demo size of 1,000 users and 10,000 articles",
+        help="multiplier on the demo size of 1,000 users and 10,000 articles "
+        "(default %(default)s)",
     )
     seed.add_argument(
         "--if-empty",
         action="store_true",
         help="do nothing when the database already has users",
     )
-    seed.add_argument("--random-seed", type=int, default=1, help="for repeatable data")
+    seed.add_argument(
+        "--random-seed",
+        type=int,
+        default=1,
+        help="seed of the generator, for repeatable data (default %(default)s)",
+    )
     seed.add_argument(
         "--demo-password",
         help="password of every seeded user, printed at the end "
@@ -75,17 +123,41 @@ def _build_parser() -> argparse.ArgumentParser:
         help="the server's metrics URL (default %(default)s)",
     )
     top.add_argument(
-        "--interval", type=float, default=2.0, help="seconds between refreshes"
+        "--interval",
+        type=float,
+        default=2.0,
+        help="seconds between refreshes (default %(default)s)",
     )
     top.add_argument(
         "--iterations", type=int, help="stop after this many refreshes (default: never)"
     )
     top.set_defaults(handler=_top)
 
+    warm = commands.add_parser(
+        "warm", help="fill the caches with the hottest reads before a peak"
+    )
+    _add_store_options(warm)
+    warm.add_argument(
+        "--url",
+        help="a running server or edge cache to warm, such as http://127.0.0.1:6081 "
+        "(default: warm Redis in-process, which needs LIVIFY_CACHE_URL=redis://...)",
+    )
+    warm.add_argument(
+        "--top",
+        type=int,
+        default=100,
+        help="how many of the most favorited articles to warm (default %(default)s)",
+    )
+    warm.set_defaults(handler=_warm)
+
     rules = commands.add_parser(
         "rules", help="print the Prometheus recording and alerting rules"
     )
-    rules.add_argument("--output", help="write to this file instead of stdout")
+    rules.add_argument(
+        "--output",
+        help="write to this file instead of stdout; the shipped copy is "
+        "deploy/prometheus/rules/livify.rules.yml",
+    )
     rules.set_defaults(handler=_rules)
 
     _add_loadtest_commands(commands)
@@ -131,15 +203,9 @@ def _export_options(args: argparse.Namespace) -> None:
 
 
 def _serve(_args: argparse.Namespace) -> int:
-    settings = Settings()
-    if settings.workers > 1 or settings.metrics_port is not None:
-        _prepare_multiprocess_metrics(settings)
-
     import uvicorn
 
-    from livify.observability import configure_logging
-
-    configure_logging(level=settings.log_level, json=settings.log_format == "json")
+    settings = Settings()
     database_url = settings.resolved_database_url()
     asyncio.run(_upgrade(database_url))
 
@@ -195,6 +261,49 @@ def _start_metrics_server(host: str, port: int) -> None:
     MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     start_http_server(port, addr=host, registry=registry)
     logger.info("metrics.serving", address=f"http://{host}:{port}/metrics")
+
+
+def _warm(args: argparse.Namespace) -> int:
+    return asyncio.run(_warm_async(args.url, args.top))
+
+
+async def _warm_async(url: str | None, top: int) -> int:
+    import httpx
+    from asgi_lifespan import LifespanManager
+
+    from livify.app import create_app
+    from livify.platform.warming import hot_paths, warm
+
+    settings = Settings()
+    database = Database(settings.resolved_database_url())
+    try:
+        paths = await hot_paths(database, top_articles=top)
+    finally:
+        await database.aclose()
+
+    if url is not None:
+        async with httpx.AsyncClient(base_url=url, timeout=10.0) as client:
+            result = await warm(client, paths)
+    else:
+        if not (settings.cache_url or "").startswith(("redis://", "rediss://")):
+            return _fail(
+                "warming in-process fills only this process's memory; pass --url "
+                "or set LIVIFY_CACHE_URL=redis://...",
+                status=2,
+            )
+        app = create_app(settings)
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://warm"
+            ) as client:
+                result = await warm(client, paths)
+
+    print(
+        f"warmed {result.requests} reads in {result.elapsed_seconds:.1f} s, "
+        f"{result.failures} failed"
+    )
+    return 1 if result.failures else 0
 
 
 def _rules(args: argparse.Namespace) -> int:

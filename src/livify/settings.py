@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         description="edge caches (Varnish) to purge after writes, "
         'as a JSON list such as ["http://127.0.0.1:6081"]',
     )
+    warm_on_start: int = Field(
+        default=0,
+        ge=0,
+        description="warm the caches with this many of the most favorited "
+        "articles when each worker starts (0: off)",
+    )
     http_max_age_seconds: int = Field(default=5, ge=0)
     http_shared_max_age_seconds: int = Field(default=60, ge=0)
 
