@@ -153,7 +153,9 @@ class Database:
             )
             raise DatabaseUnavailable(msg) from exc
         except (OSError, DBAPIError) as exc:
-            msg = f"cannot connect to the database at {self.describe()!r}: {exc}"
+            # The driver's own error, without SQLAlchemy's link to its docs.
+            detail = getattr(exc, "orig", None) or exc
+            msg = f"cannot connect to the database at {self.describe()!r}: {detail}"
             raise DatabaseUnavailable(msg) from exc
         finally:
             self._waiting[pool_name] -= 1
