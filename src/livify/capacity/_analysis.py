@@ -20,9 +20,9 @@ CURVE_POINTS = 60
 class CapacityAnalysis:
     """The fit, the knee and the plan for one result.
 
-    `fit` is None with fewer than three steps; `plan` is None when the
-    request rate per user is unknown (an open-model run with no
-    `requests_per_user_per_minute` given).
+    `fit` is None with fewer than three steps. `plan` is None when the
+    request rate per user is unknown, as in an open-model run with no
+    `requests_per_user_per_minute` given.
     """
 
     model: LoadModel

@@ -51,9 +51,14 @@ def add_capacity_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_capacity_command(
-    args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    """Run `livify capacity`; return 0, or 2 for an unusable input."""
+    """Run `livify capacity`; return 0, or 2 for an unusable input.
+
+    The analysis goes to `out` (default stdout), errors to `err` (stderr).
+    """
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     try:
         result = RunResult.read_json(args.result)
         slo = parse_threshold(args.slo)

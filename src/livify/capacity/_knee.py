@@ -11,7 +11,7 @@ from livify.capacity._points import LoadPoint
 
 @dataclass(frozen=True)
 class Knee:
-    """Where p95 reaches `slo_p95_seconds`, interpolated between two steps.
+    """The point where p95 reaches `slo_p95_seconds`, interpolated between steps.
 
     `is_reached` is False when no step broke the SLO; the numbers are then
     those of the last step, a lower bound. `is_below_range` is True when the

@@ -9,7 +9,7 @@ from livify.loadtest import LoadModel, PhaseKind, RunResult
 
 @dataclass(frozen=True)
 class LoadPoint:
-    """What one step measured.
+    """The measurements of one step.
 
     `concurrency` is the step's users in the closed model, and the mean
     number of requests in flight (Little's law) in the open model, where the

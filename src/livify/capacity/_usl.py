@@ -2,11 +2,11 @@
 
     X(N) = lam * N / (1 + sigma * (N - 1) + kappa * N * (N - 1))
 
-X is throughput at concurrency N. `lam` is the throughput of one unit of
-concurrency without interference, `sigma` the contention (the serial share
-of the work, which caps throughput) and `kappa` the coherency cost (the
-crosstalk between concurrent work, which makes throughput fall again past a
-peak). With kappa > 0 the peak is at N* = sqrt((1 - sigma) / kappa).
+X is throughput at concurrency N, and `lam` is the throughput of one unit
+of concurrency without interference. `sigma` is the contention: the serial
+share of the work, which caps throughput. `kappa` is the coherency cost: the
+crosstalk between concurrent work, which makes throughput fall past a peak.
+With kappa > 0 the peak is at N* = sqrt((1 - sigma) / kappa).
 """
 
 from __future__ import annotations

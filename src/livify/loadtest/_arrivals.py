@@ -11,9 +11,9 @@ class ArrivalSchedule:
     Process `worker_index` of `worker_count` takes the plan's arrivals
     `worker_index`, `worker_index + worker_count`, and so on, so the
     processes together send at the plan's rate and none sends the same
-    arrival twice. Users call `claim` when they are free, then wait until
-    the returned offset; when every user is busy, arrivals wait for one and
-    their latency, measured from the offset, includes that wait.
+    arrival twice. Users call `claim` when they are free, then wait until the returned
+    offset. When every user is busy, an arrival waits for one, and its
+    latency, measured from the offset, includes that wait.
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-"""What a target already holds: articles, tags and authors ranked by popularity."""
+"""The catalogue of a target's articles, tags and authors, ranked by popularity."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class CheckOutcome:
-    """What a check compared and whether the run passed it.
+    """The compared values of one check, and whether the run passed it.
 
     `kind` is `threshold` or `regression`. `observed` and `limit` are in the
     metric's base unit: seconds, a ratio (0.005 is 0.5%) or requests/s.

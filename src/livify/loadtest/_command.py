@@ -239,9 +239,15 @@ def add_loadtest_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_loadtest_command(
-    args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    """Run `livify loadtest` with parsed `args` and return the exit status."""
+    """Run `livify loadtest` with parsed `args` and return the exit status.
+
+    The summary goes to `out` (default stdout), progress and errors to
+    `err` (default stderr).
+    """
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     try:
         thresholds = _thresholds(args)
         baseline = None if args.baseline is None else RunResult.read_json(args.baseline)
@@ -258,7 +264,12 @@ def run_loadtest_command(
                     file=err,
                 )
                 target = stack.enter_context(LocalTarget(seed_scale=args.seed_scale))
+                stack.callback(_say_stopped, target, err)
                 url = target.url
+                print(
+                    f"livify loadtest: livify serve (pid {target.pid}) is up at {url}",
+                    file=err,
+                )
             options = _options(args, url or "", thresholds)
             result = run_load_test(options, out=err)
         except (LoadTestError, ValueError, TimeoutError) as exc:
@@ -278,7 +289,9 @@ def run_loadtest_command(
     )
 
 
-def run_load_test(options: RunOptions, *, out: TextIO = sys.stderr) -> RunResult | None:
+def run_load_test(
+    options: RunOptions, *, out: TextIO | None = None
+) -> RunResult | None:
     """Run one load test with Locust; a worker returns None when its master quits.
 
     Locust patches the standard library for gevent when it is imported, so
@@ -323,6 +336,10 @@ def write_outputs(
         html_path.write_text(render_html(result), encoding="utf-8")
 
 
+def _say_stopped(target: LocalTarget, err: TextIO) -> None:
+    print(f"livify loadtest: stopped livify serve (pid {target.pid})", file=err)
+
+
 def _thresholds(args: argparse.Namespace) -> list[Threshold]:
     thresholds = [parse_threshold(text) for text in args.threshold]
     if args.thresholds is not None:
@@ -357,7 +374,11 @@ def _options(
     stop_thresholds = whole_run or [
         parse_threshold(text) for text in DEFAULT_STOP_THRESHOLDS
     ]
-    role = "master" if args.master else "worker" if args.worker else "local"
+    role = "local"
+    if args.master:
+        role = "master"
+    elif args.worker:
+        role = "worker"
     return RunOptions(
         workload=workload,
         thresholds=thresholds,

@@ -3,7 +3,7 @@
 LoadTestError
  ├── InvalidThreshold      a threshold expression or file could not be parsed
  ├── InvalidResult         a result file is not a livify load-test result
- └── TargetUnavailable     the target server did not start or did not answer
+ └── TargetUnavailable     the target server did not start or did not respond
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ class InvalidThreshold(LoadTestError, ValueError):
 
 
 class InvalidResult(LoadTestError, ValueError):
-    """A JSON file does not hold a livify load-test result."""
+    """A JSON file does not contain a livify load-test result."""
 
 
 class TargetUnavailable(LoadTestError):
-    """The target server did not start, or did not answer in time."""
+    """The target server did not start, or did not respond in time."""

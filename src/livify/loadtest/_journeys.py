@@ -44,7 +44,7 @@ class Member:
 
 @dataclass
 class StepContext:
-    """What a step needs: where to send, what exists, and who is acting."""
+    """The inputs of a step: the session, the catalogue and the acting member."""
 
     session: Session
     catalogue: Catalogue
@@ -421,19 +421,21 @@ def step_mix(
 ) -> tuple[StepChoice, ...]:
     """Weight every step so that the open model sends the closed model's mix.
 
-    A journey's weight is shared among the journeys of its role, and the
-    roles are weighted `1 - member_share` (visitors) and `member_share`
-    (members). Every step of a journey then gets its journey's weight.
+    A closed-model user sends about one request per think time whatever its
+    role, so `member_share` of the requests come from members. Within a
+    role, a journey's requests are its weight times its number of steps, so
+    every step gets `role_share * weight / sum(weight * steps)` over the
+    role's journeys, and each role's steps add up to its share.
     """
     choices: list[StepChoice] = []
     for is_signed_in, role_share in ((False, 1 - member_share), (True, member_share)):
         role = [journey for journey in journeys if journey.is_signed_in == is_signed_in]
-        role_weight = sum(journey.weight for journey in role)
-        if role_share <= 0 or role_weight <= 0:
+        requests = sum(journey.weight * len(journey.steps) for journey in role)
+        if role_share <= 0 or requests <= 0:
             continue
 
         for journey in role:
-            weight = role_share * journey.weight / role_weight
+            weight = role_share * journey.weight / requests
             choices.extend(StepChoice(journey, step, weight) for step in journey.steps)
     return tuple(choices)
 

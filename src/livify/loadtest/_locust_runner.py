@@ -1,10 +1,10 @@
 """Drive a run on Locust: locally, as the master of workers, or as a worker.
 
-The controller follows the plan: it sets the number of users (closed model)
-or lets the arrival schedule pace the senders (open model), prints a
-progress line, ends a step-load run at the first step that breaks an SLO,
-and stops by letting requests in flight finish before the users stop, so
-every request the target counted is recorded too.
+The controller follows the plan. It sets the number of users (closed model)
+or lets the arrival schedule pace the senders (open model), and it prints a
+progress line. A step-load run ends at the first step that breaks an SLO. To
+stop, the controller lets requests in flight finish before the users stop,
+so every request the target counted is recorded too.
 
 Workers send their recorder's contents with Locust's periodic worker report
 and once more when the master asks for a final flush; the master merges them.
@@ -26,8 +26,13 @@ from locust.runners import LocalRunner, MasterRunner, Runner, WorkerRunner
 from livify.loadtest._locust_users import make_user_classes, weigh_closed_model_classes
 from livify.loadtest._options import RunOptions
 from livify.loadtest._plan import LoadModel, Phase, PhaseKind
-from livify.loadtest._recorder import Recorder
-from livify.loadtest._result import LatencySummary, RunResult, build_result, phase_tally
+from livify.loadtest._recorder import KIND_PHASE, Recorder
+from livify.loadtest._result import (
+    LatencySummary,
+    RunResult,
+    build_result,
+    window_tally,
+)
 from livify.loadtest._runtime import Runtime, WorkloadSettings
 from livify.loadtest._text import describe_load, format_progress
 
@@ -51,9 +56,13 @@ REPORT_KEY = "livify"
 
 
 def run_with_locust(
-    options: RunOptions, *, out: TextIO = sys.stderr
+    options: RunOptions, *, out: TextIO | None = None
 ) -> RunResult | None:
-    """Run the load test in this process's role; a worker returns None."""
+    """Run the load test in this process's role; a worker returns None.
+
+    The progress line goes to `out`, by default stderr.
+    """
+    out = sys.stderr if out is None else out
     runtime = Runtime(Recorder(interval_seconds=options.interval_seconds))
     if options.role == "worker":
         _serve_as_worker(options, runtime)
@@ -79,7 +88,7 @@ def _selected_classes(classes: dict[str, Any], workload: WorkloadSettings) -> li
 
 
 class _Coordinator:
-    """How the controller reaches the processes that send load."""
+    """The controller's link to the processes that send load."""
 
     runner: Runner
     worker_count: int = 1
@@ -308,7 +317,7 @@ class _Controller:
         wall_start = time.time() - (self._runtime.clock() - started_at)
         stop_reason = "completed"
         try:
-            stop_reason = self._follow_plan(started_at, wall_start)
+            stop_reason = self._follow_plan(started_at)
         except KeyboardInterrupt:
             stop_reason = "interrupted"
         finally:
@@ -329,13 +338,13 @@ class _Controller:
             stop_reason=stop_reason,
         )
 
-    def _follow_plan(self, started_at: float, wall_start: float) -> str:
+    def _follow_plan(self, started_at: float) -> str:
         previous: Phase | None = None
         while True:
             elapsed = self._runtime.clock() - started_at
             phase = self._plan.phase_at(elapsed)
             if phase is not previous and previous is not None:
-                broken = self._broken_step(previous, wall_start)
+                broken = self._broken_step(previous)
                 if broken:
                     return broken
 
@@ -346,7 +355,7 @@ class _Controller:
                 self._enter(phase)
                 previous = phase
 
-            self._show_progress(elapsed, phase, wall_start)
+            self._show_progress(elapsed, phase)
             gevent.sleep(TICK_SECONDS)
 
     def _enter(self, phase: Phase) -> None:
@@ -364,22 +373,27 @@ class _Controller:
         self._coordinator.set_users(users, spawn_rate)
         self._users = users
 
-    def _broken_step(self, phase: Phase, wall_start: float) -> str | None:
-        """Return why a finished step breaks an SLO, None when it does not."""
+    def _broken_step(self, phase: Phase) -> str | None:
+        """Return why a finished step breaks an SLO, None when it does not.
+
+        NOTE: with workers, the last seconds of the step may still be on
+        their way (Locust reports every 3 s), so the verdict rests on the
+        samples that arrived by the step's end.
+        """
         if phase.kind is not PhaseKind.STEP:
             return None
 
-        begin = wall_start + phase.start_seconds
-        tally = phase_tally(
-            self._runtime.recorder, begin, begin + phase.duration_seconds
-        )
+        tally = self._runtime.recorder.tally(KIND_PHASE, phase.name)
+        if tally is None:
+            return None
+
         summary = LatencySummary.from_tally(phase.name, tally, phase.duration_seconds)
         for threshold in self._options.stop_thresholds:
             if not threshold.is_met_by(summary):
                 return f"stopped after {phase.name}: {threshold.expression} broken"
         return None
 
-    def _show_progress(self, elapsed: float, phase: Phase, wall_start: float) -> None:
+    def _show_progress(self, elapsed: float, phase: Phase) -> None:
         if not self._options.show_progress or elapsed < self._next_progress:
             return
 
@@ -389,7 +403,7 @@ class _Controller:
         window_end = (
             math.floor(now / recorder.interval_seconds) * recorder.interval_seconds
         )
-        tally = phase_tally(recorder, window_end - PROGRESS_WINDOW_SECONDS, window_end)
+        tally = window_tally(recorder, window_end - PROGRESS_WINDOW_SECONDS, window_end)
         recent = LatencySummary.from_tally("recent", tally, PROGRESS_WINDOW_SECONDS)
         total = recorder.tally("total", "total")
         line = format_progress(

@@ -73,6 +73,7 @@ class RecordingSession:
                 is_failure=status is None or not 200 <= status < 300,
                 finished_at=time.time(),
                 is_open_model=self._is_open_model,
+                phase=runtime.phase_name(),
             )
         )
         return Reply(status, body)
@@ -241,7 +242,7 @@ def make_user_classes(runtime: Runtime) -> dict[str, type[FastHttpUser]]:
     """Return the concrete user classes bound to `runtime`, by name.
 
     Workers build all of them before they know the workload, because the
-    master names the classes to spawn; think times and steps are read from
+    master names the classes to spawn. Think times and steps are read from
     the runtime when they are needed.
     """
     bases: tuple[type[FastHttpUser], ...] = (VisitorUser, MemberUser, ArrivalUser)

@@ -21,9 +21,11 @@ class RunOptions:
     """A run: what to send, how to judge it and which role this process plays.
 
     `role` is `local` (one process), `master` (coordinates workers and
-    sends nothing itself) or `worker`. `open_model_pool` bounds the requests
-    one process keeps in flight in the open model; arrivals beyond it wait
-    for a free sender, and that wait counts in their latency.
+    sends nothing itself) or `worker`.
+
+    `open_model_pool` bounds the requests one process keeps in flight in the
+    open model. Arrivals beyond it wait for a free sender, and that wait
+    counts in their latency.
     """
 
     workload: WorkloadSettings

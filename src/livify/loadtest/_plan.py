@@ -19,7 +19,7 @@ DEFAULT_STEP_SECONDS = 15.0
 
 
 class LoadModel(enum.StrEnum):
-    """How load is applied.
+    """The way load is applied.
 
     CLOSED: a fixed number of users, each sending its next request after the
     previous response and a think time, so a slow server receives less load.
@@ -161,7 +161,7 @@ def build_plan(
 ) -> LoadPlan:
     """Build a ramp to `load`, then a steady phase, or `step_count` steps.
 
-    With `step_count` > 0, step 1 holds `load` and each later step adds
+    With `step_count` > 0, step 1 applies `load` and each later step adds
     `step_increment`, each for `step_seconds`; there is no steady phase.
     Raises ValueError for a load that is not positive, a negative duration,
     or steps that would not increase the load.

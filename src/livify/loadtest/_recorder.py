@@ -26,6 +26,7 @@ TOTAL = "total"
 KIND_TOTAL = "total"
 KIND_ENDPOINT = "endpoint"
 KIND_STEP = "step"
+KIND_PHASE = "phase"
 # The open model also keeps the time from the actual send, which is what a
 # tool that ignores coordinated omission would report.
 KIND_SERVICE = "service"
@@ -37,8 +38,10 @@ class Sample:
     """One request: where it went, how long it took and how it ended.
 
     `latency_seconds` runs from the intended send time in the open model and
-    from the actual send time in the closed model; `service_seconds` always
-    runs from the actual send. `status` is None when no response arrived.
+    from the actual send time in the closed model. `service_seconds` always
+    runs from the actual send. `phase` names the plan's phase when the
+    request finished (`setup` before the plan starts, `cleanup` after it
+    ends). `status` is None when no response arrived.
     """
 
     endpoint: str
@@ -49,6 +52,7 @@ class Sample:
     is_failure: bool
     finished_at: float
     is_open_model: bool = False
+    phase: str = ""
 
 
 @dataclass
@@ -111,13 +115,15 @@ class Recorder:
         self.timeline: dict[int, Tally] = {}
 
     def record(self, sample: Sample) -> None:
-        """Count one request in its endpoint, step, total and interval."""
+        """Count one request in its endpoint, step, phase, total and interval."""
         outcome = (sample.status, sample.is_failure)
         self._tally(KIND_TOTAL, TOTAL).add(sample.latency_seconds, *outcome)
         self._tally(KIND_ENDPOINT, sample.endpoint).add(
             sample.latency_seconds, *outcome
         )
         self._tally(KIND_STEP, sample.step).add(sample.latency_seconds, *outcome)
+        if sample.phase:
+            self._tally(KIND_PHASE, sample.phase).add(sample.latency_seconds, *outcome)
         if sample.is_open_model:
             self._tally(KIND_SERVICE, TOTAL).add(sample.service_seconds, *outcome)
 

@@ -8,7 +8,6 @@ merge or re-read them instead of trusting the rounded numbers.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from livify.loadtest._histogram import (
 from livify.loadtest._plan import LoadModel, LoadPlan, Phase, PhaseKind
 from livify.loadtest._recorder import (
     KIND_ENDPOINT,
+    KIND_PHASE,
     KIND_SERVICE,
     KIND_STEP,
     KIND_TOTAL,
@@ -338,26 +338,30 @@ def build_result(
 def summarise_phases(
     recorder: Recorder, plan: LoadPlan, started_at: float, ended_at: float
 ) -> list[PhaseSummary]:
-    """Summarise each phase that ran from the timeline intervals inside it.
+    """Summarise each phase that ran, from the requests that finished in it.
 
-    An interval belongs to the phase that contains its midpoint. Percentiles
-    come from the timeline's histograms, so they are within 1%.
+    Each load process tags a request with the phase of its own plan clock,
+    so a phase's throughput is its requests over the time it ran.
     """
     summaries = []
     for phase in plan.phases:
-        begin = started_at + phase.start_seconds
-        end = min(started_at + phase.end_seconds, ended_at)
-        if end <= begin:
+        ran_seconds = (
+            min(phase.end_seconds, ended_at - started_at) - phase.start_seconds
+        )
+        if ran_seconds <= 0:
             continue
 
-        tally = phase_tally(recorder, begin, end)
-        latency = LatencySummary.from_tally(phase.name, tally, end - begin)
+        tally = recorder.tally(KIND_PHASE, phase.name) or Tally.empty()
+        latency = LatencySummary.from_tally(phase.name, tally, ran_seconds)
         summaries.append(PhaseSummary(phase, latency))
     return summaries
 
 
-def phase_tally(recorder: Recorder, begin: float, end: float) -> Tally:
-    """Merge the timeline intervals whose midpoint lies in [begin, end)."""
+def window_tally(recorder: Recorder, begin: float, end: float) -> Tally:
+    """Merge the timeline intervals whose midpoint lies in [begin, end).
+
+    Percentiles come from the timeline's histograms, so they are within 1%.
+    """
     tally = Tally.empty(significant_figures=TIMELINE_SIGNIFICANT_FIGURES)
     width = recorder.interval_seconds
     for interval, interval_tally in recorder.timeline.items():
@@ -372,5 +376,4 @@ def _timeline(recorder: Recorder, started_at: float) -> list[IntervalSummary]:
     return [
         IntervalSummary.from_tally(interval * width - started_at, tally)
         for interval, tally in sorted(recorder.timeline.items())
-        if not math.isnan(interval * width - started_at)
     ]

@@ -1,4 +1,4 @@
-"""What the users of one load-generating process share during a run."""
+"""The state that the users of one load-generating process share during a run."""
 
 from __future__ import annotations
 
@@ -30,11 +30,13 @@ DEFAULT_THINK_MAX_SECONDS = 2.0
 DEFAULT_MEMBER_SHARE = 0.3
 # Members the open model signs up in each process, shared by its arrivals.
 DEFAULT_OPEN_MODEL_MEMBERS = 4
+SETUP_PHASE = "setup"
+CLEANUP_PHASE = "cleanup"
 
 
 @dataclass
 class WorkloadSettings:
-    """What every process must agree on; the master sends it to its workers."""
+    """The workload every process must agree on, sent by the master to its workers."""
 
     plan: LoadPlan
     target_url: str
@@ -85,6 +87,7 @@ class Runtime:
     _catalogue: Catalogue | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _user_numbers: int = 0
+    _has_signed_up: bool = False
     _mix: tuple[StepChoice, ...] = ()
 
     def configure(
@@ -136,10 +139,15 @@ class Runtime:
             return self._catalogue
 
     def open_model_members(self, session: Session, rng: random.Random) -> list[Member]:
-        """Sign up the open model's shared members through the first caller."""
+        """Sign up the open model's shared members through the first caller.
+
+        With a member share of 0 no member is needed, so none signs up.
+        """
         with self._lock:
-            if self.members:
+            if self._has_signed_up or self.workload.member_share <= 0:
                 return self.members
+
+            self._has_signed_up = True
 
             context = StepContext(session, Catalogue(), rng)
             for _ in range(self.workload.open_model_members):
@@ -158,6 +166,17 @@ class Runtime:
             if not self.is_armed:
                 self.started_at = self.clock()
                 self.is_armed = True
+
+    def phase_name(self) -> str:
+        """Return the name of the plan's phase now, `setup` or `cleanup` outside it."""
+        if not self.is_armed or self.settings is None:
+            return SETUP_PHASE
+
+        elapsed = self.clock() - self.started_at
+        phase = self.settings.plan.phase_at(elapsed)
+        if elapsed < 0:
+            return SETUP_PHASE
+        return CLEANUP_PHASE if phase is None else phase.name
 
     def think_seconds(self, rng: random.Random) -> float:
         """Return a think time drawn evenly between the workload's bounds."""

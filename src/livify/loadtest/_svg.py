@@ -71,7 +71,7 @@ def format_tick(value: float) -> str:
 def render_line_chart(
     title: str, x_axis: Axis, y_axis: Axis, series: Sequence[Series]
 ) -> str:
-    """Return an `<svg>` element plotting `series`; an empty chart says so."""
+    """Return an `<svg>` element plotting `series`; an empty chart shows "no data"."""
     points = [
         (x_axis.transform(x), y_axis.transform(y))
         for one in series

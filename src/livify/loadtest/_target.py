@@ -39,7 +39,7 @@ class LocalTarget:
     """A seeded `livify serve` on a free loopback port, as a context manager.
 
     `url` is set once `__enter__` returns. Raises TargetUnavailable when
-    seeding fails or the server does not answer within `startup_timeout_seconds`.
+    seeding fails or the server does not respond within `startup_timeout_seconds`.
     """
 
     def __init__(
@@ -51,6 +51,7 @@ class LocalTarget:
         self.seed_scale = seed_scale
         self.startup_timeout_seconds = startup_timeout_seconds
         self.url = ""
+        self.pid: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._data_dir: Path | None = None
 
@@ -129,6 +130,7 @@ class LocalTarget:
                 stderr=subprocess.STDOUT,
             )
         self.url = f"http://{HOST}:{port}"
+        self.pid = self._process.pid
         logger.info("loadtest.target_starting", pid=self._process.pid, url=self.url)
         self._wait_until_ready()
 

@@ -10,7 +10,7 @@ Grammar: `[SCOPE:] METRIC OPERATOR VALUE[UNIT]`.
 - SCOPE: an endpoint (`GET /api/articles/{slug}`) or a journey step
   (`browse.read_article`); without one the check covers every request.
 
-A threshold file holds one threshold per line; `#` starts a comment.
+A threshold file contains one threshold per line, and `#` starts a comment.
 """
 
 from __future__ import annotations
