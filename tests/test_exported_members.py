@@ -10,7 +10,9 @@ import pytest
 
 TOOLKIT_PACKAGES = [
     "livify.cache",
+    "livify.capacity",
     "livify.db",
+    "livify.loadtest",
     "livify.observability",
     "livify.resilience",
 ]
