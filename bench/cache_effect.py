@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asgi_driver
 import httpx
 from asgi_lifespan import LifespanManager
 from prometheus_client import CollectorRegistry
@@ -211,39 +212,10 @@ def cache_counts(registry: CollectorRegistry) -> tuple[float, float]:
     return hits, misses
 
 
-async def raw_get(app: Any, path: str) -> int:
-    status = 0
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"bench")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    await app(scope, receive, send)
-    return status
-
-
 async def requests_per_second(app: Any, path: str, count: int) -> float:
     started = time.perf_counter()
     for _ in range(count):
-        if await raw_get(app, path) != 200:
+        if await asgi_driver.get(app, path) != 200:
             msg = f"GET {path} failed"
             raise RuntimeError(msg)
     return count / (time.perf_counter() - started)

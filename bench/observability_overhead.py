@@ -21,46 +21,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asgi_driver
 from asgi_lifespan import LifespanManager
 
 from livify.app import create_app
 from livify.settings import Settings
 
 
-async def call(app: Any, path: str) -> int:
-    """Send one GET through the ASGI interface and return the status."""
-    status = 0
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"bench")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    await app(scope, receive, send)
-    return status
-
-
 async def requests_per_second(app: Any, count: int) -> float:
     started = time.perf_counter()
     for _ in range(count):
-        status = await call(app, "/api/tags")
+        status = await asgi_driver.get(app, "/api/tags")
         if status != 200:
             msg = f"GET /api/tags returned {status}"
             raise RuntimeError(msg)

@@ -8,31 +8,12 @@
 # packages first when npm is missing, which needs root.
 set -euo pipefail
 
+LOG_NAME=ensure-newman
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+
 NEWMAN_VERSION=6
 TOOLS_DIR="$(cd "$(dirname "$0")/.." && pwd)/.tools"
-
-log() {
-    echo "ensure-newman: $*" >&2
-}
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        log "failed: '$*' needs root, and sudo is not installed"
-        return 1
-    fi
-}
-
-apt_install() {
-    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q; then
-        log "apt-get update failed; installing from the package lists already on this machine"
-    fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-        --no-install-recommends "$@"
-}
 
 main() {
     local local_newman="$TOOLS_DIR/node_modules/.bin/newman"

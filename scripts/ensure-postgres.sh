@@ -9,24 +9,13 @@
 # only reports it.
 set -euo pipefail
 
+LOG_NAME=ensure-postgres
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+
 HOST=127.0.0.1
 PORT=5432
 START_TIMEOUT_SECONDS=30
-
-log() {
-    echo "ensure-postgres: $*" >&2
-}
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        log "failed: '$*' needs root, and sudo is not installed"
-        return 1
-    fi
-}
 
 is_accepting() {
     if command -v pg_isready >/dev/null 2>&1; then
@@ -41,14 +30,6 @@ newest_version() {
         find /etc/postgresql -mindepth 1 -maxdepth 1 -type d -printf '%f\n' |
             sort -V | tail -n 1
     fi
-}
-
-apt_install() {
-    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q; then
-        log "apt-get update failed; installing from the package lists already on this machine"
-    fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-        --no-install-recommends "$@"
 }
 
 install_server() {

@@ -6,20 +6,9 @@
 # on a loopback port. Installing needs root (or password-less sudo).
 set -euo pipefail
 
-log() {
-    echo "ensure-prometheus: $*" >&2
-}
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        log "failed: '$*' needs root, and sudo is not installed"
-        return 1
-    fi
-}
+LOG_NAME=ensure-prometheus
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
@@ -32,11 +21,8 @@ fi
 
 packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 log "installing ${packages}"
-if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q; then
-    log "apt-get update failed; installing from the package lists already on this machine"
-fi
 # shellcheck disable=SC2086  # one word per package name
-as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $packages
+apt_install $packages
 
 # Debian's packages start their services; the tests need only the binaries.
 for service in prometheus prometheus-alertmanager; do

@@ -7,24 +7,13 @@
 # missing. Installing needs root (or password-less sudo).
 set -euo pipefail
 
+LOG_NAME=ensure-redis
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+
 HOST=127.0.0.1
 PORT=6379
 START_TIMEOUT_SECONDS=15
-
-log() {
-    echo "ensure-redis: $*" >&2
-}
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        log "failed: '$*' needs root, and sudo is not installed"
-        return 1
-    fi
-}
 
 is_responding() {
     if command -v redis-cli >/dev/null 2>&1; then
@@ -32,14 +21,6 @@ is_responding() {
     else
         (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null
     fi
-}
-
-apt_install() {
-    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q; then
-        log "apt-get update failed; installing from the package lists already on this machine"
-    fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-        --no-install-recommends "$@"
 }
 
 main() {

@@ -1,0 +1,39 @@
+"""Drive an ASGI app in-process with a bare GET, for benchmarks.
+
+No HTTP client and no server sit in between, so the app's own cost is all
+that is measured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def get(app: Any, path: str) -> int:
+    """Send one GET for `path` through the ASGI interface; return the status."""
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"bench")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    await app(scope, receive, send)
+    return status
