@@ -30,6 +30,7 @@ from livify.loadtest._recorder import (
 )
 
 RESULT_FORMAT = "livify-loadtest/1"
+MIN_PHASE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -348,7 +349,11 @@ def summarise_phases(
         ran_seconds = (
             min(phase.end_seconds, ended_at - started_at) - phase.start_seconds
         )
-        if ran_seconds <= 0:
+        # A run that stops at a phase boundary may enter the next phase for
+        # a few milliseconds, too short for a meaningful rate.
+        if ran_seconds <= 0 or ran_seconds < min(
+            phase.duration_seconds, MIN_PHASE_SECONDS
+        ):
             continue
 
         tally = recorder.tally(KIND_PHASE, phase.name) or Tally.empty()

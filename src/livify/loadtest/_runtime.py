@@ -171,6 +171,8 @@ class Runtime:
         """Return the name of the plan's phase now, `setup` or `cleanup` outside it."""
         if not self.is_armed or self.settings is None:
             return SETUP_PHASE
+        if self.is_stopping:
+            return CLEANUP_PHASE
 
         elapsed = self.clock() - self.started_at
         phase = self.settings.plan.phase_at(elapsed)

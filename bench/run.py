@@ -1,0 +1,519 @@
+"""Run every benchmark of the project and write docs/benchmarks.md.
+
+Measured here, side by side in one run:
+
+- the throughput ceiling of the server stack: a bare ASGI app returning a
+  fixed small JSON body, served by uvicorn with uvloop and httptools in one
+  process, as `livify serve` serves livify;
+- livify endpoints on a seeded SQLite store, each as a ratio of that
+  ceiling, measured in the same round so both see the same machine load;
+- the mixed-journey throughput at which p99 stays under 100 ms: an
+  open-model step load of `livify loadtest` that stops at the first step
+  whose p99 reaches 100 ms.
+
+Then every other `bench/*.py` script runs with its default options and its
+output is recorded. HTTP load comes from wrk (Debian package `wrk`) with one
+thread, so on a two-core machine the server gets the other core.
+
+Run: .venv/bin/python bench/run.py [--rounds 3 --seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+HOST = "127.0.0.1"
+WRK_CONNECTIONS = 64
+SEED_SCALE = 0.2
+STARTUP_TIMEOUT_SECONDS = 60.0
+SCRIPT_TIMEOUT_SECONDS = 900.0
+MIXED_P99_SECONDS = 0.1
+MIXED_START_RATE = 50.0
+MIXED_STEP_RATE = 50.0
+MIXED_STEPS = 12
+MIXED_STEP_SECONDS = 8.0
+SERVER_ENVIRONMENT = {"LIVIFY_LOG_LEVEL": "warning"}
+
+
+@dataclass
+class Target:
+    """One URL to measure with wrk, with the header it needs."""
+
+    name: str
+    url: str
+    headers: list[str] = field(default_factory=list)
+    requests_per_second: list[float] = field(default_factory=list)
+    p99_seconds: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    msg = f"no 200 from {url} within {STARTUP_TIMEOUT_SECONDS:.0f} s"
+    raise RuntimeError(msg)
+
+
+@contextmanager
+def serve(
+    command: Sequence[str], ready_url: str, env: dict[str, str]
+) -> Iterator[None]:
+    """Run a server process until the block ends, then stop it by its pid."""
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_ready(ready_url, process)
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def livify(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "livify.cli", *arguments]
+
+
+def get_json(url: str, headers: dict[str, str] | None = None, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def livify_targets(origin: str, login_email: str) -> list[Target]:
+    """Pick the endpoints to measure from what the seeded store contains."""
+    api = f"{origin}/api"
+    articles = get_json(f"{api}/articles?limit=100")["articles"]
+    top = max(articles, key=lambda article: article["favoritesCount"])
+    commented = max(
+        articles[:30],
+        key=lambda a: len(get_json(f"{api}/articles/{a['slug']}/comments")["comments"]),
+    )
+    tag = get_json(f"{api}/tags")["tags"][0]
+    token = get_json(
+        f"{api}/users/login",
+        body={"user": {"email": login_email, "password": "demo-password"}},
+    )["user"]["token"]
+    signed_in = [f"Authorization: Token {token}"]
+    return [
+        Target("GET /api/tags", f"{api}/tags"),
+        Target("GET /api/articles/{slug}", f"{api}/articles/{top['slug']}"),
+        Target(
+            "GET /api/profiles/{username}",
+            f"{api}/profiles/{top['author']['username']}",
+        ),
+        Target("GET /api/articles?limit=20", f"{api}/articles?limit=20"),
+        Target("GET /api/articles?tag=...", f"{api}/articles?tag={tag}&limit=20"),
+        Target(
+            "GET /api/articles/{slug}/comments",
+            f"{api}/articles/{commented['slug']}/comments",
+        ),
+        Target(
+            "GET /api/articles/feed (signed in)",
+            f"{api}/articles/feed?limit=20",
+            signed_in,
+        ),
+    ]
+
+
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def run_wrk(target: Target, seconds: float) -> tuple[float, float, int]:
+    """Return requests/s, p99 seconds and non-2xx responses of one wrk run."""
+    command = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds:.0f}s", "--latency"]
+    for header in target.headers:
+        command += ["-H", header]
+    output = subprocess.run(
+        [*command, target.url], capture_output=True, text=True, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    p99_seconds = float(p99[1]) * _UNITS[p99[2]] if p99 else float("nan")
+    return rate, p99_seconds, int(errors[1]) if errors else 0
+
+
+def measure_interleaved(
+    ceiling: Target, targets: list[Target], rounds: int, seconds: float
+) -> None:
+    """Measure the ceiling and every target once per round, in rotating order."""
+    for target in [ceiling, *targets]:
+        run_wrk(target, 1)  # warm-up
+
+    for number in range(rounds):
+        order = targets[number % len(targets) :] + targets[: number % len(targets)]
+        rate, p99, _ = run_wrk(ceiling, seconds)
+        ceiling.requests_per_second.append(rate)
+        ceiling.p99_seconds.append(p99)
+        for target in order:
+            rate, p99, errors = run_wrk(target, seconds)
+            target.requests_per_second.append(rate)
+            target.p99_seconds.append(p99)
+            target.ratios.append(rate / ceiling.requests_per_second[-1])
+            target.errors += errors
+        print(f"round {number + 1}/{rounds} done", file=sys.stderr)
+
+
+def run_mixed_journey(origin: str, work_dir: Path) -> dict[str, Any]:
+    """Step the open model up until p99 reaches 100 ms; return the JSON result."""
+    result_path = work_dir / "mixed.json"
+    command = livify(
+        "loadtest",
+        origin,
+        "--model",
+        "open",
+        "--rate",
+        str(MIXED_START_RATE),
+        "--ramp",
+        "3s",
+        "--steps",
+        str(MIXED_STEPS),
+        "--step-size",
+        str(MIXED_STEP_RATE),
+        "--step-duration",
+        f"{MIXED_STEP_SECONDS}s",
+        "--threshold",
+        f"p99 < {MIXED_P99_SECONDS * 1000:.0f}ms",
+        "--threshold",
+        "errors < 1%",
+        "--random-seed",
+        "1",
+        "--quiet",
+        "--json",
+        str(result_path),
+    )
+    subprocess.run(
+        command,
+        cwd=REPO,
+        capture_output=True,
+        check=False,
+        env={**os.environ, **SERVER_ENVIRONMENT},
+    )
+    result: dict[str, Any] = json.loads(result_path.read_text())
+    return result
+
+
+def run_scripts() -> list[tuple[str, int, str]]:
+    """Run every other bench script with its defaults; return name, status, output."""
+    outputs = []
+    for script in sorted(BENCH.glob("*.py")):
+        if script.name.startswith("_") or script.name == "run.py":
+            continue
+        print(f"running {script.name} ...", file=sys.stderr)
+        try:
+            completed = subprocess.run(
+                [sys.executable, str(script)],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=SCRIPT_TIMEOUT_SECONDS,
+                check=False,
+            )
+            output = completed.stdout.strip() or completed.stderr.strip()[-2000:]
+            outputs.append((script.name, completed.returncode, output))
+        except subprocess.TimeoutExpired:
+            outputs.append(
+                (script.name, -1, f"timed out after {SCRIPT_TIMEOUT_SECONDS:.0f} s")
+            )
+    return outputs
+
+
+def describe_machine() -> dict[str, str]:
+    memory = "unknown"
+    model = platform.processor() or "unknown"
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        match = re.search(r"MemTotal:\s+(\d+) kB", meminfo.read_text())
+        if match:
+            memory = f"{int(match[1]) / 1024 / 1024:.1f} GiB"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        match = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        if match:
+            model = match[1].strip()
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    return {
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "cpu": model,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "wrk": wrk.split(" [")[0].strip() or "unknown",
+    }
+
+
+def mixed_summary(result: dict[str, Any]) -> tuple[list[list[str]], str]:
+    """Return the step table and the sentence that answers the question."""
+    rows = []
+    passing = None
+    is_broken = False
+    for summary in result["phases"]:
+        if summary["phase"]["kind"] != "step":
+            continue
+        latency = summary["latency"]
+        is_within = (
+            latency["p99_seconds"] < MIXED_P99_SECONDS and latency["error_ratio"] < 0.01
+        )
+        # The answer is the last step before the first one that broke.
+        is_broken = is_broken or not is_within
+        if not is_broken:
+            passing = summary
+        rows.append(
+            [
+                summary["phase"]["name"],
+                f"{summary['phase']['load_end']:.0f}",
+                f"{latency['throughput_per_second']:.1f}",
+                f"{latency['p95_seconds'] * 1000:.1f}",
+                f"{latency['p99_seconds'] * 1000:.1f}",
+                f"{latency['error_ratio']:.2%}",
+            ]
+        )
+
+    if passing is None:
+        return rows, "p99 reached 100 ms already at the first step."
+
+    throughput = passing["latency"]["throughput_per_second"]
+    sentence = (
+        f"p99 stayed under 100 ms up to {throughput:,.0f} req/s of mixed journeys "
+        f"({passing['phase']['name']}, {passing['phase']['load_end']:.0f} "
+        "req/s offered)"
+    )
+    if result["stop_reason"] == "completed":
+        sentence += "; no step reached 100 ms, so this is a lower bound"
+    return rows, sentence + "."
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def render(
+    arguments: argparse.Namespace,
+    machine: dict[str, str],
+    ceiling: Target,
+    targets: list[Target],
+    mixed: dict[str, Any] | None,
+    scripts: list[tuple[str, int, str]],
+) -> str:
+    command = (
+        f".venv/bin/python bench/run.py --rounds {arguments.rounds} "
+        f"--seconds {arguments.seconds:g}"
+    )
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `bench/run.py`; run it again rather than editing this page.",
+        "",
+        f"- command: `{command}`",
+        f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {machine['cores']} cores ({machine['cpu']}), "
+        f"{machine['memory']} memory, {machine['os']}",
+        f"- software: Python {machine['python']}, {machine['wrk']}",
+        "",
+        "The machine is shared and its load changes from minute to minute, so",
+        "absolute numbers move between runs. Ratios are measured within one",
+        "round, where the ceiling and the endpoint ran back to back, and the",
+        "table gives the median over rounds.",
+        "",
+        "## Server stack ceiling and livify endpoints",
+        "",
+        f"wrk, 1 thread, {WRK_CONNECTIONS} connections, "
+        f"{arguments.seconds:g} s per measurement,",
+        f"{arguments.rounds} rounds. The ceiling is a bare ASGI app "
+        "(`bench/_bare_app.py`)",
+        "returning a fixed 60-byte JSON body, served by uvicorn with uvloop and",
+        "httptools in one process. livify runs `livify serve` (one worker,",
+        "`LIVIFY_LOG_LEVEL=warning`) on SQLite seeded with `livify seed "
+        f"--scale {SEED_SCALE}`.",
+        "",
+    ]
+    ordered = sorted(targets, key=lambda target: -statistics.median(target.ratios))
+    rows = [
+        [
+            "bare ASGI app (ceiling)",
+            f"{statistics.median(ceiling.requests_per_second):,.0f}",
+            "1.000",
+            f"{statistics.median(ceiling.p99_seconds) * 1000:.1f}",
+            "0",
+        ]
+    ]
+    rows += [
+        [
+            f"`{target.name}`",
+            f"{statistics.median(target.requests_per_second):,.0f}",
+            f"{statistics.median(target.ratios):.3f}",
+            f"{statistics.median(target.p99_seconds) * 1000:.1f}",
+            str(target.errors),
+        ]
+        for target in ordered
+    ]
+    lines += table(
+        ("target", "req/s (median)", "ratio of ceiling", "p99 ms", "non-2xx"), rows
+    )
+    cheapest, heaviest = ordered[0], ordered[-1]
+    lines += [
+        "",
+        f"Cheapest: `{cheapest.name}` at "
+        f"{statistics.median(cheapest.ratios):.3f} of the ceiling. "
+        f"Heaviest: `{heaviest.name}` at {statistics.median(heaviest.ratios):.3f}.",
+        "",
+    ]
+
+    if mixed is not None:
+        step_rows, sentence = mixed_summary(mixed)
+        lines += [
+            "## Mixed journeys with p99 under 100 ms",
+            "",
+            "`livify loadtest` in the open model against the same server: the",
+            "visitor and member journeys (30% members), arrivals stepped up by",
+            f"{MIXED_STEP_RATE:.0f} req/s every {MIXED_STEP_SECONDS:.0f} s "
+            "until a step's p99 reached",
+            "100 ms. Latency counts from each request's intended send time. Locust",
+            "runs in one process on the same two cores as the server, so it takes",
+            "CPU from the server as the rate rises.",
+            "",
+        ]
+        lines += table(
+            ("step", "offered req/s", "measured req/s", "p95 ms", "p99 ms", "errors"),
+            step_rows,
+        )
+        lines += ["", sentence, ""]
+
+    if scripts:
+        lines += ["## Other benchmarks", ""]
+        for name, status, output in scripts:
+            verdict = "" if status == 0 else f" (exit status {status})"
+            lines += [f"### `bench/{name}`{verdict}", "", "```", output, "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--skip-scripts", action="store_true", help="only the HTTP benchmarks"
+    )
+    arguments = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench/run.py needs wrk: apt-get install wrk", file=sys.stderr)
+        return 2
+
+    machine = describe_machine()
+    work_dir = Path(tempfile.mkdtemp(prefix="livify-bench-"))
+    try:
+        ceiling, targets, mixed = measure_http(arguments, work_dir)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+    scripts = [] if arguments.skip_scripts else run_scripts()
+    text = render(arguments, machine, ceiling, targets, mixed, scripts)
+    arguments.output.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+def measure_http(
+    arguments: argparse.Namespace, work_dir: Path
+) -> tuple[Target, list[Target], dict[str, Any]]:
+    bare_port, livify_port = free_port(), free_port()
+    bare_command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "_bare_app:app",
+        "--app-dir",
+        str(BENCH),
+        "--host",
+        HOST,
+        "--port",
+        str(bare_port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    data_dir = work_dir / "data"
+    environment = {**SERVER_ENVIRONMENT, "LIVIFY_DATA_DIR": str(data_dir)}
+    seeded = subprocess.run(
+        livify("seed", "--scale", str(SEED_SCALE)),
+        cwd=REPO,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    login_email = re.search(r"Log in as (\S+) with", seeded.stdout)[1]  # type: ignore[index]
+    origin = f"http://{HOST}:{livify_port}"
+    serve_command = livify("serve", "--host", HOST, "--port", str(livify_port))
+
+    ceiling = Target("bare ASGI app", f"http://{HOST}:{bare_port}/api/tags")
+    with (
+        serve(bare_command, ceiling.url, {}),
+        serve(serve_command, f"{origin}/api/tags", environment),
+    ):
+        targets = livify_targets(origin, login_email)
+        measure_interleaved(ceiling, targets, arguments.rounds, arguments.seconds)
+        print("running the mixed-journey step load ...", file=sys.stderr)
+        mixed = run_mixed_journey(origin, work_dir)
+    return ceiling, targets, mixed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
