@@ -197,15 +197,6 @@ def create_app(
     app.include_router(api_router)
 
     # add_middleware wraps what is there, so the last one added runs first.
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "X-Requested-With"],
-            max_age=600,
-        )
-
     if layers is not None:
         app.add_middleware(
             ResponseCacheMiddleware,
@@ -224,6 +215,17 @@ def create_app(
         is_public_path=_is_public_path,
     )
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    # CORS headers depend on the request's Origin, so they are added outside
+    # the response cache and never replayed to another origin.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Requested-With"],
+            max_age=600,
+        )
+
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     fixed_paths = {METRICS_PATH, LIVENESS_PATH, READINESS_PATH}
     if settings.metrics_enabled:

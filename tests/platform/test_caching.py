@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import httpx
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+
+from livify.app import create_app
+from livify.settings import Settings
 
 from tests.platform.helpers import auth, create_article, register
 from tests.platform.inspection import StatementRecorder
@@ -143,3 +147,21 @@ async def test_cache_headers_split_public_and_private(
     assert "article:" in anonymous.headers["surrogate-key"]
     assert signed_in.headers["cache-control"] == "private, no-cache"
     assert not_modified.status_code == 304
+
+
+async def test_cors_origin_never_replayed(settings: Settings) -> None:
+    """A cached response answers each allowed origin with its own CORS header."""
+    origins = ["http://a.example", "http://b.example"]
+    app = create_app(settings.model_copy(update={"cors_origins": origins}))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t"
+        ) as client:
+            answers = [
+                await client.get("/api/tags", headers={"Origin": origin})
+                for origin in [*origins, *origins]
+            ]
+
+    allowed = [answer.headers["access-control-allow-origin"] for answer in answers]
+    assert allowed == [*origins, *origins]
