@@ -8,7 +8,6 @@ from fastapi import FastAPI
 
 from livify.app import create_app
 from livify.settings import Settings
-
 from tests.platform.helpers import auth, create_article, register
 from tests.platform.inspection import StatementRecorder
 
