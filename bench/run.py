@@ -244,10 +244,14 @@ def run_mixed_journey(origin: str, work_dir: Path) -> dict[str, Any]:
 
 
 def run_scripts() -> list[tuple[str, int, str]]:
-    """Run every other bench script with its defaults; return name, status, output."""
+    """Run every other bench script with its defaults; return name, status, output.
+
+    Modules without a `__main__` block, such as shared helpers, are skipped.
+    """
     outputs = []
     for script in sorted(BENCH.glob("*.py")):
-        if script.name.startswith("_") or script.name == "run.py":
+        is_script = "__main__" in script.read_text(encoding="utf-8")
+        if script.name.startswith("_") or script.name == "run.py" or not is_script:
             continue
         print(f"running {script.name} ...", file=sys.stderr)
         try:
@@ -304,7 +308,7 @@ def mixed_summary(result: dict[str, Any]) -> tuple[list[list[str]], str]:
         is_within = (
             latency["p99_seconds"] < MIXED_P99_SECONDS and latency["error_ratio"] < 0.01
         )
-        # The answer is the last step before the first one that broke.
+        # The result is the last step before the first one that broke.
         is_broken = is_broken or not is_within
         if not is_broken:
             passing = summary
@@ -452,6 +456,8 @@ def main() -> int:
         print("bench/run.py needs wrk: apt-get install wrk", file=sys.stderr)
         return 2
 
+    # Stop the servers this script started when it is stopped itself.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     machine = describe_machine()
     work_dir = Path(tempfile.mkdtemp(prefix="livify-bench-"))
     try:
