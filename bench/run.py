@@ -380,7 +380,8 @@ def render(
         "returning a fixed 60-byte JSON body, served by uvicorn with uvloop and",
         "httptools in one process. livify runs `livify serve` (one worker,",
         "`LIVIFY_LOG_LEVEL=warning`) on SQLite seeded with `livify seed "
-        f"--scale {SEED_SCALE}`. wrk keeps {WRK_CONNECTIONS} requests in flight, so every",
+        f"--scale {SEED_SCALE}`. wrk keeps {WRK_CONNECTIONS} requests in flight, "
+        "so every",
         "target runs at saturation and its p99 includes the wait in the server's",
         "queue.",
         "",
