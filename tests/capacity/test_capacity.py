@@ -19,8 +19,8 @@ from livify.capacity import (
     usl_throughput,
 )
 from livify.cli import main
-from livify.loadtest import LoadModel, build_plan
-from tests.loadtest.synthetic import synthetic_result
+from livify.loadtest import LoadModel, RunResult, build_plan
+from tests.loadtest.synthetic import synthetic_result, synthetic_step_result
 
 LAM, SIGMA, KAPPA = 120.0, 0.04, 0.0008
 CONCURRENCY = [1, 2, 4, 8, 16, 24, 32, 48, 64]
@@ -109,16 +109,8 @@ def test_plan_rejects_bad_headroom() -> None:
         )
 
 
-def step_result():  # type: ignore[no-untyped-def]
-    plan = build_plan(
-        LoadModel.CLOSED,
-        load=10,
-        ramp_seconds=0,
-        step_count=4,
-        step_increment=10,
-        step_seconds=5,
-    )
-    return synthetic_result(plan=plan, requests=4_000)
+def step_result() -> RunResult:
+    return synthetic_step_result(LoadModel.CLOSED)
 
 
 def test_analysis_of_a_step_result() -> None:

@@ -63,3 +63,18 @@ def synthetic_result(
         workers=1,
         workload={},
     )
+
+
+def synthetic_step_result(
+    model: LoadModel, *, ramp_seconds: float = 0.0, requests: int = 4_000
+) -> RunResult:
+    """Return a step-load result: 4 steps of 5 s from 10, adding 10 per step."""
+    plan = build_plan(
+        model,
+        load=10,
+        ramp_seconds=ramp_seconds,
+        step_count=4,
+        step_increment=10,
+        step_seconds=5,
+    )
+    return synthetic_result(plan=plan, requests=requests)

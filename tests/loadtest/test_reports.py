@@ -6,25 +6,17 @@ import re
 
 from livify.loadtest import (
     LoadModel,
-    build_plan,
+    RunResult,
     evaluate,
     parse_threshold,
     render_html,
     render_summary,
 )
-from tests.loadtest.synthetic import synthetic_result
+from tests.loadtest.synthetic import synthetic_result, synthetic_step_result
 
 
-def step_result():  # type: ignore[no-untyped-def]
-    plan = build_plan(
-        LoadModel.OPEN,
-        load=20,
-        ramp_seconds=2,
-        step_count=3,
-        step_increment=20,
-        step_seconds=4,
-    )
-    result = synthetic_result(plan=plan)
+def step_result() -> RunResult:
+    result = synthetic_step_result(LoadModel.OPEN, ramp_seconds=2)
     evaluate(result, [parse_threshold("p95 < 250ms")], None)
     return result
 

@@ -106,15 +106,7 @@ def _summary_table(summaries: Iterable[LatencySummary]) -> str:
     header = _header_row(("name", "requests", "errors", "req/s", *_LATENCY_COLUMNS))
     rows = []
     for summary in summaries:
-        latencies = (
-            summary.p50_seconds,
-            summary.p90_seconds,
-            summary.p95_seconds,
-            summary.p99_seconds,
-            summary.p999_seconds,
-            summary.max_seconds,
-            summary.mean_seconds,
-        )
+        latencies = (*summary.latencies_seconds, summary.mean_seconds)
         cells = [
             escape(summary.name),
             f"{summary.requests:,}",

@@ -60,6 +60,18 @@ class LatencySummary:
             return 0.0
         return self.requests / self.duration_seconds
 
+    @property
+    def latencies_seconds(self) -> tuple[float, float, float, float, float, float]:
+        """Return p50, p90, p95, p99, p99.9 and max, the columns of every table."""
+        return (
+            self.p50_seconds,
+            self.p90_seconds,
+            self.p95_seconds,
+            self.p99_seconds,
+            self.p999_seconds,
+            self.max_seconds,
+        )
+
     def percentile_seconds(self, percentile: float) -> float:
         """Return one of the reported percentiles (50, 90, 95, 99 or 99.9)."""
         by_percentile = {

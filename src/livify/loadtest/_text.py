@@ -84,17 +84,7 @@ def _cells(summary: LatencySummary) -> str:
         f"{summary.requests:,}",
         f"{summary.error_ratio:.2%}",
         f"{summary.throughput_per_second:,.1f}",
-        *(
-            f"{seconds * 1000:,.1f}"
-            for seconds in (
-                summary.p50_seconds,
-                summary.p90_seconds,
-                summary.p95_seconds,
-                summary.p99_seconds,
-                summary.p999_seconds,
-                summary.max_seconds,
-            )
-        ),
+        *(f"{seconds * 1000:,.1f}" for seconds in summary.latencies_seconds),
     )
     return "".join(f"{value:>10}" for value in values)
 
