@@ -14,6 +14,7 @@ TOOLKIT_PACKAGES = [
     "livify.db",
     "livify.loadtest",
     "livify.observability",
+    "livify.ratelimit",
     "livify.resilience",
 ]
 

@@ -1,0 +1,113 @@
+"""The ASGI middleware that applies a `RateLimiter` to HTTP requests."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import orjson
+
+from livify.ratelimit._client_ip import ClientIP
+from livify.ratelimit._headers import build_headers
+from livify.ratelimit._limiter import Decision, RateLimiter, Request
+from livify.ratelimit._policy import ANONYMOUS_TIER
+from livify.types import ASGIApp, Message, Receive, Scope, Send
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The caller as the application knows it: a user id and the user's tier."""
+
+    user: str
+    tier: str = "authenticated"
+
+
+Identify: TypeAlias = Callable[[Scope], Identity | Awaitable[Identity | None] | None]
+ErrorBody: TypeAlias = Callable[[Decision], bytes]
+
+
+def default_error_body(decision: Decision) -> bytes:
+    """Return the API's error format: `{"errors": {"rate_limit": [message]}}`."""
+    message = f"too many requests; retry after {decision.retry_after_header} seconds"
+    return orjson.dumps({"errors": {"rate_limit": [message]}})
+
+
+class RateLimitMiddleware:
+    """Count HTTP requests against `limiter` and answer 429 past a limit.
+
+    `client_ip` finds the caller's address (default: the socket peer, with
+    no trusted proxies). `identify` returns the caller's `Identity` from the
+    scope, for example from a bearer token, or None for anonymous callers,
+    and may be async. `error_body` builds the 429 body. Every counted
+    response gets the rate limit headers unless `include_headers` is False.
+    Other scope types pass straight through.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: RateLimiter,
+        client_ip: Callable[[Scope], str] | None = None,
+        identify: Identify | None = None,
+        error_body: ErrorBody = default_error_body,
+        include_headers: bool = True,
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.client_ip = client_ip or ClientIP()
+        self.identify = identify
+        self.error_body = error_body
+        self.include_headers = include_headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        path = scope["path"]
+        client_ip = self.client_ip(scope)
+        if self.limiter.is_exempt(path, client_ip):
+            await self.app(scope, receive, send)
+            return
+
+        request = await self._request(scope, path, client_ip)
+        decision = await self.limiter.decide(request)
+        if not decision.is_allowed:
+            await self._reject(decision, send)
+            return
+
+        if not self.include_headers or not decision.results:
+            await self.app(scope, receive, send)
+            return
+
+        headers = build_headers(decision)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _request(self, scope: Scope, path: str, client_ip: str) -> Request:
+        identity = None
+        if self.identify is not None:
+            result = self.identify(scope)
+            identity = await result if inspect.isawaitable(result) else result
+
+        if identity is None:
+            return Request(client_ip, scope["method"], path, None, ANONYMOUS_TIER)
+        return Request(client_ip, scope["method"], path, identity.user, identity.tier)
+
+    async def _reject(self, decision: Decision, send: Send) -> None:
+        body = self.error_body(decision)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *build_headers(decision),
+        ]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
