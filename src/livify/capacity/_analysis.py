@@ -89,6 +89,7 @@ def render_analysis(analysis: CapacityAnalysis) -> str:
     lines += _knee_lines(analysis.knee)
     if analysis.plan is not None:
         lines += _plan_lines(analysis.plan)
+        lines += _knee_caveat(analysis.knee)
     return "\n".join(lines) + "\n"
 
 
@@ -161,6 +162,20 @@ def _knee_lines(knee: Knee) -> list[str]:
     return [text, ""]
 
 
+def _knee_caveat(knee: Knee) -> list[str]:
+    if knee.is_below_range:
+        return [
+            "caveat: the first step already broke the SLO, so the plan overstates",
+            "  what one instance can serve; repeat the test from a lower load.",
+        ]
+    if not knee.is_reached:
+        return [
+            "caveat: no step reached the knee, so the plan uses the highest step",
+            "  tested and may ask for more instances than needed.",
+        ]
+    return []
+
+
 def _plan_lines(plan: InstancePlan) -> list[str]:
     utilisation = (
         ""
@@ -204,9 +219,10 @@ def render_analysis_svg(analysis: CapacityAnalysis) -> str:
         series.append(Series("USL fit", curve, is_dashed=True))
 
     knee = analysis.knee
+    knee_label = "knee (p95 = SLO)" if knee.is_reached else "last step within SLO"
     series.append(
         Series(
-            "knee (p95 = SLO)",
+            knee_label,
             [(knee.concurrency, knee.throughput_per_second)],
             has_line=False,
             has_markers=True,
