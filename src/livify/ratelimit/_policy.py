@@ -121,7 +121,8 @@ def default_limits() -> tuple[Limit, ...]:
     Every caller: 100 requests a minute anonymous (per IP), 1,000 signed in,
     5,000 premium (per user). Writes: 60 a minute per caller. Login and
     registration: 10 a minute per IP, and 5 login attempts a minute per
-    account, which the application checks with `RateLimiter.check`.
+    account, which the application checks with `RateLimiter.check`. These
+    two block at the limit itself; the others at 120% of it.
     """
     return (
         Limit(
@@ -138,6 +139,7 @@ def default_limits() -> tuple[Limit, ...]:
             key="ip",
             routes=("/api/users/login", "/api/users"),
             methods=("POST",),
+            block_ratio=1.0,
         ),
         Limit("login-account", 5, 60.0, key="account", block_ratio=1.0),
     )

@@ -108,4 +108,4 @@ class RedisStore:
             return list(await pipe.execute())
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.client.aclose(close_connection_pool=True)
