@@ -3,7 +3,8 @@
 This is the only module that wires the platform to the toolkit. Middleware,
 from the outside in: fixed paths (`/metrics`, `/livez`, `/readyz`), tracing
 (when configured), golden-signal metrics and access logs, the body size
-limit, CORS, then FastAPI's router.
+limit, CORS, gzip, HTTP cache headers (ETag, 304, Cache-Control), the
+response cache for anonymous reads, then FastAPI's router.
 """
 
 from __future__ import annotations
@@ -74,12 +75,13 @@ from livify.types import ASGIApp
 logger = structlog.get_logger(__name__)
 
 METRICS_PATH = "/metrics"
+LIVENESS_PATH = "/livez"
+READINESS_PATH = "/readyz"
+FIXED_PATHS = frozenset({METRICS_PATH, LIVENESS_PATH, READINESS_PATH})
 # Responses to these depend on the caller even without a token (a 401).
 PRIVATE_PATHS = frozenset({"/api/user", "/api/articles/feed"})
 # Compressing a few hundred bytes costs more than it saves.
 GZIP_MIN_BYTES = 1024
-LIVENESS_PATH = "/livez"
-READINESS_PATH = "/readyz"
 
 
 def create_app(
@@ -196,6 +198,22 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_router)
 
+    _install_middleware(
+        app, settings, layers, http_metrics, tracing, database, registry
+    )
+    return app
+
+
+def _install_middleware(
+    app: FastAPI,
+    settings: Settings,
+    layers: LayeredCache | None,
+    http_metrics: HttpServerMetrics,
+    tracing: Tracing | None,
+    database: Database,
+    registry: CollectorRegistry,
+) -> None:
+    """Wrap the router in the middleware stack described in the module docstring."""
     # add_middleware wraps what is there, so the last one added runs first.
     if layers is not None:
         app.add_middleware(
@@ -227,12 +245,11 @@ def create_app(
         )
 
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    fixed_paths = {METRICS_PATH, LIVENESS_PATH, READINESS_PATH}
     if settings.metrics_enabled:
         app.add_middleware(
             ObservabilityMiddleware,
             metrics=http_metrics,
-            excluded_paths=fixed_paths,
+            excluded_paths=FIXED_PATHS,
             access_log_sample_ratio=settings.access_log_sample_ratio,
             slow_request_seconds=settings.slow_request_seconds,
         )
@@ -241,14 +258,13 @@ def create_app(
         app.add_middleware(
             Tracing.middleware,
             tracer_provider=tracing.provider,
-            excluded_urls=",".join(fixed_paths),
+            excluded_urls=",".join(FIXED_PATHS),
         )
 
     app.add_middleware(
         PathDispatchMiddleware,
         paths=_fixed_endpoints(settings, database, registry),
     )
-    return app
 
 
 async def _warm_on_start(app: FastAPI, database: Database, top_articles: int) -> None:
