@@ -1,8 +1,8 @@
 """Response headers that tell clients their limits and usage.
 
-`RateLimit-Policy` and `RateLimit` follow draft-ietf-httpapi-ratelimit-headers
-(revisions 09 to 11): each is a Structured Fields list with one item per
-policy, named by a string. A policy item carries its quota `q` and window
+`RateLimit-Policy` and `RateLimit` follow draft-ietf-httpapi-ratelimit-headers:
+each is a Structured Fields list with one item per policy, named by a
+string. A policy item carries its quota `q` and window
 `w` in seconds, and a `RateLimit` item the remaining quota `r` and the
 seconds `t` until it resets:
 
@@ -12,6 +12,9 @@ seconds `t` until it resets:
 `X-RateLimit-Limit`, `-Remaining` and `-Reset` (seconds from now) describe
 the limit closest to exhaustion, for clients that predate the draft.
 `X-RateLimit-Warning` names the limits past their warning ratio.
+
+NOTE: this layout has not been checked against the draft's latest
+revision (11); compare it before clients rely on it.
 """
 
 from __future__ import annotations
