@@ -284,6 +284,17 @@ def run_loadtest_command(
     )
     write_outputs(result, json_path=args.json, html_path=args.html)
     out.write(render_summary(result))
+    if (
+        result.total.requests
+        and result.total.statuses.get("none") == result.total.requests
+    ):
+        print(
+            f"livify loadtest: no request to {result.target_url} got a response; "
+            "check the URL and that the server is running",
+            file=err,
+        )
+        return EXIT_INVALID
+
     return (
         EXIT_PASSED if all(outcome.is_passed for outcome in outcomes) else EXIT_FAILED
     )

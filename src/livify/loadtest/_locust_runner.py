@@ -12,6 +12,7 @@ and once more when the master asks for a final flush; the master merges them.
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import time
@@ -63,6 +64,8 @@ def run_with_locust(
     The progress line goes to `out`, by default stderr.
     """
     out = sys.stderr if out is None else out
+    # Locust logs every spawn step at info level; the progress line is enough.
+    logging.getLogger("locust").setLevel(logging.WARNING)
     runtime = Runtime(Recorder(interval_seconds=options.interval_seconds))
     if options.role == "worker":
         _serve_as_worker(options, runtime)
