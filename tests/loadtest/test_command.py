@@ -41,7 +41,7 @@ def test_parse_share_and_think_time() -> None:
 
 
 def test_unreachable_target_exits_with_two(tmp_path: Path) -> None:
-    """When no request gets a response the run exits 2 and says why."""
+    """When no request gets a response, the run exits 2 with the reason."""
     url = f"http://127.0.0.1:{find_free_port()}"
     run = run_loadtest(
         [url, "--users", "2", "--ramp", "0", "--duration", "1s", "--quiet"],
