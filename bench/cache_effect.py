@@ -228,7 +228,12 @@ async def main(request_count: int, rounds: int) -> None:
     warmup = journey(rng, slugs, names, request_count // 2)
     measured = journey(rng, slugs, names, request_count)
 
-    base = {"data_dir": data_dir, "secret_key": SECRET, "access_log_sample_ratio": 0.0}
+    base = {
+        "data_dir": data_dir,
+        "secret_key": SECRET,
+        "access_log_sample_ratio": 0.0,
+        "ratelimit_enabled": False,
+    }
     off = create_app(Settings(**base, cache_url=None))
     on = create_app(Settings(**base, cache_url="memory://"))
     async with LifespanManager(off), LifespanManager(on):

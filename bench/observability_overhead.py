@@ -40,7 +40,7 @@ async def requests_per_second(app: Any, count: int) -> float:
 
 async def main(rounds: int, count: int) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="livify-bench-"))
-    base = {"data_dir": data_dir, "secret_key": "b" * 40}
+    base = {"data_dir": data_dir, "secret_key": "b" * 40, "ratelimit_enabled": False}
     on = create_app(Settings(**base, metrics_enabled=True))
     off = create_app(Settings(**base, metrics_enabled=False))
     results: dict[str, list[float]] = {"on": [], "off": []}

@@ -9,8 +9,10 @@ response cache for anonymous reads, then FastAPI's router.
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
@@ -68,9 +70,17 @@ from livify.platform.security import (
 from livify.platform.services import Context
 from livify.platform.viewer import ViewerState
 from livify.platform.warming import hot_paths, warm
+from livify.ratelimit import (
+    ClientIP,
+    ConfigError,
+    Identity,
+    RateLimiter,
+    RateLimitMetrics,
+    RateLimitMiddleware,
+)
 from livify.resilience import BodySizeLimitMiddleware
 from livify.settings import Settings
-from livify.types import ASGIApp
+from livify.types import ASGIApp, Scope
 
 logger = structlog.get_logger(__name__)
 
@@ -120,6 +130,7 @@ def create_app(
         else None
     )
     cache = PlatformCache(layers)
+    limiter = _rate_limiter(settings, registry)
     purger = EdgePurger(settings.edge_purge_urls) if settings.edge_purge_urls else None
     events = EventBus()
     events.subscribe(Invalidator(cache, purger))
@@ -132,6 +143,7 @@ def create_app(
         ),
         cache=cache,
         viewer=ViewerState(database, cache),
+        limiter=limiter,
     )
     sampler = RuntimeSampler(
         runtime_metrics,
@@ -156,6 +168,8 @@ def create_app(
             await layers.start()
         if purger is not None:
             purger.start()
+        if limiter is not None and limiter.config_path is not None:
+            _reload_on_sighup(limiter)
         if settings.warm_on_start and layers is not None:
             await _warm_on_start(_app, database, settings.warm_on_start)
 
@@ -172,6 +186,8 @@ def create_app(
                 await purger.aclose()
             if layers is not None:
                 await layers.aclose()
+            if limiter is not None:
+                await limiter.aclose()
             await sampler.aclose()
             await database.aclose()
             if is_multiprocess():
@@ -199,7 +215,7 @@ def create_app(
     app.include_router(api_router)
 
     _install_middleware(
-        app, settings, layers, http_metrics, tracing, database, registry
+        app, settings, layers, limiter, http_metrics, tracing, database, registry
     )
     return app
 
@@ -208,6 +224,7 @@ def _install_middleware(
     app: FastAPI,
     settings: Settings,
     layers: LayeredCache | None,
+    limiter: RateLimiter | None,
     http_metrics: HttpServerMetrics,
     tracing: Tracing | None,
     database: Database,
@@ -244,6 +261,15 @@ def _install_middleware(
             max_age=600,
         )
 
+    if limiter is not None:
+        tokens: TokenService = app.state.context.tokens
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter=limiter,
+            client_ip=ClientIP(trusted_proxies=settings.trusted_proxies),
+            identify=_identify_caller(tokens),
+        )
+
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.metrics_enabled:
         app.add_middleware(
@@ -265,6 +291,56 @@ def _install_middleware(
         PathDispatchMiddleware,
         paths=_fixed_endpoints(settings, database, registry),
     )
+
+
+def _rate_limiter(
+    settings: Settings, registry: CollectorRegistry
+) -> RateLimiter | None:
+    if not settings.ratelimit_enabled:
+        return None
+
+    return RateLimiter(
+        store=settings.ratelimit_url,
+        config_path=settings.ratelimit_config,
+        hooks=RateLimitMetrics(registry),
+    )
+
+
+def _identify_caller(tokens: TokenService) -> Callable[[Scope], Identity | None]:
+    """Return who a request's token names, for per-user limits and tiers.
+
+    An invalid token identifies nobody, so the request is limited by its
+    address; the route then answers 401 as usual.
+    """
+
+    def identify(scope: Scope) -> Identity | None:
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                _, _, token = value.decode("latin-1").strip().partition(" ")
+                user_id = tokens.user_id(token.strip())
+                if user_id is None:
+                    return None
+                tier = (
+                    "premium"
+                    if tokens.tier(token.strip()) == "premium"
+                    else "authenticated"
+                )
+                return Identity(str(user_id), tier)
+        return None
+
+    return identify
+
+
+def _reload_on_sighup(limiter: RateLimiter) -> None:
+    """Reread the limits file on SIGHUP; a bad file keeps the limits in force."""
+
+    def reload() -> None:
+        try:
+            limiter.reload()
+        except (ConfigError, OSError) as exc:
+            logger.error("ratelimit.reload_failed", error=str(exc))
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
 
 
 async def _warm_on_start(app: FastAPI, database: Database, top_articles: int) -> None:

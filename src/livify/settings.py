@@ -84,6 +84,21 @@ class Settings(BaseSettings):
         description="edge caches (Varnish) to purge after writes, "
         'as a JSON list such as ["http://127.0.0.1:6081"]',
     )
+    ratelimit_enabled: bool = True
+    ratelimit_url: str = Field(
+        default="memory://",
+        description="memory:// (per process) or redis://host:port/db (shared)",
+    )
+    ratelimit_config: Path | None = Field(
+        default=None,
+        description="TOML or YAML file of limits, reloaded on SIGHUP; "
+        "unset: the built-in defaults",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="networks whose X-Forwarded-For / Forwarded are believed, "
+        'as a JSON list such as ["10.0.0.0/8"]',
+    )
     warm_on_start: int = Field(
         default=0,
         ge=0,

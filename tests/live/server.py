@@ -144,6 +144,8 @@ def _spawn(
         **os.environ,
         "LIVIFY_DATA_DIR": str(data_dir),
         "LIVIFY_SECRET_KEY": secrets.token_urlsafe(32),
+        # Conformance and load tests send more than the default limits allow.
+        "LIVIFY_RATELIMIT_ENABLED": "false",
         **extra_environment,
     }
     log_path = data_dir / f"serve-{attempt}.log"

@@ -99,6 +99,9 @@ class LocalTarget:
             **os.environ,
             "LIVIFY_DATA_DIR": str(data_dir),
             "LIVIFY_LOG_LEVEL": "warning",
+            # The load comes from one address; the limits would measure
+            # themselves instead of the application.
+            "LIVIFY_RATELIMIT_ENABLED": "false",
         }
 
     def _seed(self, data_dir: Path) -> None:

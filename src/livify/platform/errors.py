@@ -30,6 +30,7 @@ class ApiError(Exception):
     """An error with an HTTP status and field messages for the client."""
 
     status_code = 400
+    headers: dict[str, str] | None = None
 
     def __init__(self, field: str, *messages: str) -> None:
         super().__init__(f"{field}: {', '.join(messages)}")
@@ -52,6 +53,14 @@ class Unprocessable(ApiError):
     status_code = 422
 
 
+class TooManyRequests(ApiError):
+    status_code = 429
+
+    def __init__(self, field: str, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(field, message)
+        self.headers = {"Retry-After": str(retry_after_seconds)}
+
+
 def error_response(
     status_code: int,
     errors: dict[str, list[str]],
@@ -71,7 +80,7 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _handle_api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     headers = {"WWW-Authenticate": "Token"} if isinstance(exc, Unauthorized) else None
-    return error_response(exc.status_code, exc.errors, headers)
+    return error_response(exc.status_code, exc.errors, headers or exc.headers)
 
 
 async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -6,12 +6,15 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 TOKEN_ALGORITHM = "HS256"
+# The tier of users whose row names none; rate limits treat it as signed in.
+DEFAULT_TIER = "standard"
 SECRET_KEY_FILE_NAME = "secret_key"
 SECRET_KEY_BYTES = 32
 
@@ -46,19 +49,43 @@ class TokenService:
         self._secret_key = secret_key
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, user_id: int, *, now: float | None = None) -> str:
+    def issue(
+        self, user_id: int, *, tier: str = DEFAULT_TIER, now: float | None = None
+    ) -> str:
+        """Sign a token for `user_id`; `tier` is the user's rate-limit class."""
         issued_at = int(now if now is not None else time.time())
         claims = {
             "sub": str(user_id),
+            "tier": tier,
             "iat": issued_at,
             "exp": issued_at + int(self.ttl_seconds),
         }
         return jwt.encode(claims, self._secret_key, algorithm=TOKEN_ALGORITHM)
 
+    def tier(self, token: str) -> str | None:
+        """Return the tier claim of a valid token, or None."""
+        claims = self._claims(token)
+        if claims is None:
+            return None
+
+        tier = claims.get("tier", DEFAULT_TIER)
+        return tier if isinstance(tier, str) else DEFAULT_TIER
+
     def user_id(self, token: str) -> int | None:
         """Return the token's user id, or None if it is invalid or has expired."""
+        claims = self._claims(token)
+        if claims is None:
+            return None
+
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject.isdigit():
+            return None
+
+        return int(subject)
+
+    def _claims(self, token: str) -> dict[str, Any] | None:
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 self._secret_key,
                 algorithms=[TOKEN_ALGORITHM],
@@ -67,11 +94,7 @@ class TokenService:
         except jwt.PyJWTError:
             return None
 
-        subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject.isdigit():
-            return None
-
-        return int(subject)
+        return claims
 
 
 def load_or_create_secret_key(data_dir: Path) -> str:

@@ -9,6 +9,7 @@ from livify.platform.caching import PlatformCache
 from livify.platform.events import EventBus
 from livify.platform.security import PasswordHashing, TokenService
 from livify.platform.viewer import ViewerState
+from livify.ratelimit import RateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,3 +22,6 @@ class Context:
     tokens: TokenService
     cache: PlatformCache
     viewer: ViewerState
+    # Login attempts per account are limited here, because the account is in
+    # the request body, which the rate-limit middleware does not read.
+    limiter: RateLimiter | None = None

@@ -10,13 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from livify.platform import render, schemas
-from livify.platform.errors import Unauthorized, Unprocessable
+from livify.platform.errors import TooManyRequests, Unauthorized, Unprocessable
 from livify.platform.events import UserChanged
 from livify.platform.keys import canonical_key
 from livify.platform.services import Context
 from livify.platform.tables import users, utcnow
 
 TAKEN = "has already been taken"
+LOGIN_ACCOUNT_LIMIT = "login-account"
 
 if TYPE_CHECKING:
     from livify.platform.sql import AnyRow
@@ -55,10 +56,15 @@ class UserService:
             raise _taken_error(exc) from exc
 
         await self._context.events.publish(UserChanged(row.id, row.username))
-        return render.user(row, self._context.tokens.issue(row.id))
+        return render.user(row, self._context.tokens.issue(row.id, tier=row.tier))
 
     async def login(self, credentials: schemas.LoginUser) -> dict[str, Any]:
-        """Return the user and a fresh token, or raise 401 for bad credentials."""
+        """Return the user and a fresh token, or raise 401 for bad credentials.
+
+        Raises 429 when the account has had too many attempts, before the
+        password is checked, against credential stuffing.
+        """
+        await self._limit_attempts(canonical_key(credentials.email))
         async with self._context.database.read() as connection:
             row = (
                 await connection.execute(
@@ -77,7 +83,20 @@ class UserService:
         if row is None or not is_valid:
             raise Unauthorized("credentials", "email or password is invalid")
 
-        return render.user(row, self._context.tokens.issue(row.id))
+        return render.user(row, self._context.tokens.issue(row.id, tier=row.tier))
+
+    async def _limit_attempts(self, account: str) -> None:
+        limiter = self._context.limiter
+        if limiter is None or not limiter.has_limit(LOGIN_ACCOUNT_LIMIT):
+            return
+
+        decision = await limiter.check(LOGIN_ACCOUNT_LIMIT, account)
+        if not decision.is_allowed:
+            raise TooManyRequests(
+                "credentials",
+                "too many login attempts for this account; retry later",
+                retry_after_seconds=decision.retry_after_header,
+            )
 
     async def _get_dummy_hash(self) -> str:
         if self._dummy_hash is None:

@@ -220,6 +220,10 @@ class RateLimiter:
         self._report(decision)
         return decision
 
+    def has_limit(self, limit_name: str) -> bool:
+        """Return whether the policies in force define a limit of that name."""
+        return limit_name in self._by_name
+
     async def check(
         self, limit_name: str, value: str, *, tier: str = ANONYMOUS_TIER
     ) -> Decision:
