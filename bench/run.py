@@ -73,6 +73,10 @@ class Target:
     errors: int = 0
 
 
+sys.path.insert(0, str(REPO))
+from tests.cache.varnish import running_varnish  # noqa: E402 (needs the repo on the path)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -482,7 +486,7 @@ def main() -> int:
 def measure_http(
     arguments: argparse.Namespace, work_dir: Path
 ) -> tuple[Target, list[Target], dict[str, Any]]:
-    bare_port, livify_port = free_port(), free_port()
+    bare_port, livify_port, quiet_port = free_port(), free_port(), free_port()
     bare_command = [
         sys.executable,
         "-m",
@@ -516,12 +520,30 @@ def measure_http(
     origin = f"http://{HOST}:{livify_port}"
     serve_command = livify("serve", "--host", HOST, "--port", str(livify_port))
 
+    # The same store served without the observability middleware, so the
+    # table shows its cost on the cheapest endpoint side by side.
+    quiet_origin = f"http://{HOST}:{quiet_port}"
+    quiet_command = livify("serve", "--host", HOST, "--port", str(quiet_port))
+    quiet_environment = {**environment, "LIVIFY_METRICS_ENABLED": "false"}
+
     ceiling = Target("bare ASGI app", f"http://{HOST}:{bare_port}/api/tags")
     with (
         serve(bare_command, ceiling.url, {}),
         serve(serve_command, f"{origin}/api/tags", environment),
+        serve(quiet_command, f"{quiet_origin}/api/tags", quiet_environment),
+        running_varnish(livify_port) as edge,
     ):
         targets = livify_targets(origin, login_email)
+        targets.append(
+            Target("GET /api/tags (no metrics middleware)", f"{quiet_origin}/api/tags")
+        )
+        slug_target = next(t for t in targets if t.name == "GET /api/articles/{slug}")
+        targets.append(
+            Target(
+                "GET /api/articles/{slug} through Varnish",
+                slug_target.url.replace(origin, edge),
+            )
+        )
         measure_interleaved(ceiling, targets, arguments.rounds, arguments.seconds)
         print("running the mixed-journey step load ...", file=sys.stderr)
         mixed = run_mixed_journey(origin, work_dir)

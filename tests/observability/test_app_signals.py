@@ -117,8 +117,9 @@ async def test_traceparent_continued_into_sql(settings: Settings) -> None:
 async def test_access_log_has_request_and_trace_ids(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Each request writes a JSON access line with its request and trace ids."""
-    app = create_app(settings, span_exporter=InMemorySpanExporter())
+    """At full sampling a request logs a JSON line with request and trace ids."""
+    full = settings.model_copy(update={"access_log_sample_ratio": 1.0})
+    app = create_app(full, span_exporter=InMemorySpanExporter())
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=ROOT) as http:

@@ -92,7 +92,7 @@ class ObservabilityMiddleware:
                 status = message["status"]
                 # The tracing middleware ends its span with the last body
                 # message, so name it now, when the router has matched.
-                _name_server_span(method, _route_template(scope))
+                _name_server_span(method, scope)
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
@@ -183,10 +183,11 @@ def _route_template(scope: Scope) -> str:
     return path if isinstance(path, str) else UNMATCHED_ROUTE
 
 
-def _name_server_span(method: str, route: str) -> None:
+def _name_server_span(method: str, scope: Scope) -> None:
     """Give the tracing middleware's span its route, which only the router knows."""
     span = trace.get_current_span()
     if span.is_recording():
+        route = _route_template(scope)
         span.set_attribute("http.route", route)
         span.update_name(f"{method} {route}")
 
