@@ -206,6 +206,9 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # livify traces and measures requests itself; FastAPI's own telemetry
+        # would add duplicate spans and costs a provider check per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.context = context

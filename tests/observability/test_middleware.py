@@ -13,6 +13,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from livify.observability import HttpServerMetrics, ObservabilityMiddleware
+from livify.observability._middleware import REQUEST_ID_PATTERN
 
 
 class FakeClock:
@@ -170,7 +171,8 @@ async def test_request_id_echoed_or_generated(client: httpx.AsyncClient) -> None
 
     assert echoed.headers["x-request-id"] == "abc-123"
     assert replaced.headers["x-request-id"] != "bad id\t!"
-    assert len(replaced.headers["x-request-id"]) == 32
+    assert REQUEST_ID_PATTERN.match(replaced.headers["x-request-id"].encode())
+    assert replaced.headers["x-request-id"] != echoed.headers["x-request-id"]
 
 
 async def test_unknown_method_gets_other_label(

@@ -9,6 +9,7 @@ writes the access and slow-request log lines.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import re
@@ -31,6 +32,18 @@ REQUEST_ID_HEADER = b"x-request-id"
 # to echo in a header and to write into logs.
 REQUEST_ID_PATTERN = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 DEFAULT_SLOW_REQUEST_SECONDS = 1.0
+_REQUEST_ID_PREFIX = os.urandom(8).hex()
+_request_counter = itertools.count(1)
+
+
+def _new_request_id_prefix() -> None:
+    global _REQUEST_ID_PREFIX, _request_counter
+    _REQUEST_ID_PREFIX = os.urandom(8).hex()
+    _request_counter = itertools.count(1)
+
+
+# A forked worker must not repeat its parent's ids.
+os.register_at_fork(after_in_child=_new_request_id_prefix)
 KNOWN_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
 )
@@ -197,7 +210,9 @@ def _request_id(scope: Scope) -> str:
         if name == REQUEST_ID_HEADER and REQUEST_ID_PATTERN.match(value):
             return str(value.decode("ascii"))
 
-    return os.urandom(16).hex()
+    # A random per-process prefix and a counter: unique across processes and
+    # restarts, without a system call per request as os.urandom needs.
+    return f"{_REQUEST_ID_PREFIX}{next(_request_counter):x}"
 
 
 def _client_address(scope: Scope) -> str | None:
