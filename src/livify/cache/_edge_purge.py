@@ -1,8 +1,9 @@
 """Purge edge caches by surrogate key after writes.
 
-`EdgePurger.purge(keys)` only queues the keys and returns, so a write never
-waits on an edge node. A background task sends `PURGE /` with a
-`Surrogate-Key` header to every configured node, retrying each with
+`EdgePurger.purge(keys)` only queues the keys and returns a future, so the
+caller decides how long a write may wait for the edge. A background task
+sends `PURGE /` with a `Surrogate-Key` header to every configured node,
+retrying each with
 exponential backoff and jitter (stamina). A purge that still fails is
 logged and counted; the edge then serves the old copy until its TTL, which
 is what `s-maxage` bounds.
@@ -33,7 +34,7 @@ SURROGATE_KEY_PATTERN = re.compile(r"^[a-z0-9:]+$")
 
 
 class PurgeHooks(Protocol):
-    """Where the purger reports what happened, for metrics."""
+    """Callbacks for purge outcomes, for metrics."""
 
     def on_purge_sent(self, node: str) -> None: ...
 
@@ -93,7 +94,7 @@ class EdgePurger:
         """Queue a purge of every object tagged with any of `keys`.
 
         Return a future that is done once every node was purged or given up
-        on; a caller may wait on it briefly, so that its own next read
+        on. A caller may wait on it briefly, so that its own next read
         through the edge is fresh. Raises ValueError for a key outside
         `[a-z0-9:]`. When the queue is full the purge is dropped, logged and
         counted, never blocking.

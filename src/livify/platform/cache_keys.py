@@ -3,7 +3,7 @@
 One vocabulary serves the application cache (entry tags) and the edge cache
 (`Surrogate-Key`), so one invalidation reaches every layer. A cached entry
 must name its tags before its value is loaded, so that an invalidation that
-races the load is never lost; the tags are therefore built from what the
+races the load is never lost. The tags are therefore built from what the
 request names (a slug, a user name) rather than from ids found in the row:
 
 - `article:<slug hash>`: one article's public view and every list page that

@@ -1,6 +1,6 @@
 """Read-through caching of the platform's public views and per-user state.
 
-Each cached view is public: it holds nothing that depends on who asks, so
+Each cached view is public: it contains nothing that depends on who asks, so
 one entry serves every caller. What does depend on the caller (`favorited`,
 `following`) comes from two per-user sets, cached per user and applied to
 the public view on the way out. Entries carry the tags of `cache_keys`, and
@@ -99,8 +99,8 @@ class Invalidator:
     before the write's response is sent, so the writer reads its own write.
     The edge purge is queued, and the write waits up to
     `edge_wait_seconds` for it, so that in the usual case the next read
-    through the edge is fresh too; a slower or failing edge node is retried
-    in the background and never holds the write longer.
+    through the edge is fresh too. A slower or failing edge node is retried
+    in the background and never delays the write longer than that.
     """
 
     def __init__(

@@ -64,7 +64,7 @@ class ViewerState:
     ) -> list[dict[str, Any]]:
         """Copy public article views with the viewer's flags set.
 
-        `refs` holds each article's `(article id, author id)`, in order.
+        `refs` contains each article's `(article id, author id)`, in order.
         """
         favorited = await self.favorited_ids(viewer_id)
         followed = await self.followed_ids(viewer_id)

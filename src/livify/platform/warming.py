@@ -1,11 +1,11 @@
 """Fill the caches with the reads most callers will make next.
 
 Warming sends ordinary anonymous GETs through the whole application, so it
-fills exactly what real reads fill: the response cache, the service caches
-and Redis (L2, shared by every process) when configured, and the edge cache
-too when pointed at Varnish. The hot set is the tag list, the first pages of
-the article list, and the most favorited articles with their comments and
-their authors' profiles.
+fills exactly what real reads fill. That is the response cache and the
+service caches, Redis (L2, shared by every process) when configured, and
+the edge cache too when pointed at Varnish. The hot set is the tag list,
+the first pages of the article list, and the most favorited articles with
+their comments and their authors' profiles.
 """
 
 from __future__ import annotations
