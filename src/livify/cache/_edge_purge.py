@@ -3,10 +3,9 @@
 `EdgePurger.purge(keys)` only queues the keys and returns a future, so the
 caller decides how long a write may wait for the edge. A background task
 sends `PURGE /` with a `Surrogate-Key` header to every configured node,
-retrying each with
-exponential backoff and jitter (stamina). A purge that still fails is
-logged and counted; the edge then serves the old copy until its TTL, which
-is what `s-maxage` bounds.
+retrying each with exponential backoff and jitter (stamina). A purge that
+still fails is logged and counted, and the edge then serves the old copy
+until its TTL, which `s-maxage` bounds.
 """
 
 from __future__ import annotations
