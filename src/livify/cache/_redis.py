@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import orjson
 
 from livify.cache._exceptions import BackendError
+from livify.redis_client import connect_redis
 
 R = TypeVar("R")
 
@@ -73,40 +74,20 @@ class RedisStore:
         max_connections: int = DEFAULT_REDIS_MAX_CONNECTIONS,
         tag_version_ttl_seconds: float = DEFAULT_TAG_VERSION_TTL_SECONDS,
     ) -> None:
-        if timeout_seconds <= 0:
-            msg = f"timeout_seconds must be positive, got {timeout_seconds!r}"
-            raise ValueError(msg)
-
-        try:
-            import redis.asyncio as redis_asyncio
-            from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
-            from redis.exceptions import RedisError
-        except ImportError as exc:
-            msg = (
-                "the redis:// cache backend needs the redis package; "
-                "install livify[redis]"
-            )
-            raise ImportError(msg) from exc
-
+        client, errors = connect_redis(
+            url,
+            timeout_seconds=timeout_seconds,
+            max_connections=max_connections,
+            purpose="cache backend",
+        )
         self.url = url
         self.key_prefix = key_prefix
         self.timeout_seconds = timeout_seconds
         self.tag_version_ttl_seconds = tag_version_ttl_seconds
         self.channel = f"{key_prefix}invalidations"
         self._counter_key = f"{key_prefix}tag-counter"
-        self._errors: tuple[type[BaseException], ...] = (RedisError, OSError)
-        pool = redis_asyncio.BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=timeout_seconds,
-            socket_timeout=timeout_seconds,
-            socket_connect_timeout=timeout_seconds,
-            retry=Retry(NoBackoff(), 0),
-        )
-        self.client: Any = redis_asyncio.Redis(
-            connection_pool=pool, retry=Retry(NoBackoff(), 0)
-        )
+        self._errors = errors
+        self.client: Any = client
         self._invalidate = self.client.register_script(_INVALIDATE_SCRIPT)
         self._release = self.client.register_script(_RELEASE_SCRIPT)
 

@@ -16,6 +16,7 @@ from typing import Any
 from livify.ratelimit._algorithms import ALGORITHMS
 from livify.ratelimit._exceptions import StoreError
 from livify.ratelimit._types import Hit, Usage
+from livify.redis_client import connect_redis
 
 DEFAULT_REDIS_TIMEOUT_SECONDS = 0.1
 DEFAULT_REDIS_MAX_CONNECTIONS = 50
@@ -37,40 +38,16 @@ class RedisStore:
         timeout_seconds: float = DEFAULT_REDIS_TIMEOUT_SECONDS,
         max_connections: int = DEFAULT_REDIS_MAX_CONNECTIONS,
     ) -> None:
-        if timeout_seconds <= 0:
-            msg = f"timeout_seconds must be positive, got {timeout_seconds!r}"
-            raise ValueError(msg)
-
-        try:
-            import redis.asyncio as redis_asyncio
-            from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
-            from redis.exceptions import RedisError
-        except ImportError as exc:
-            msg = (
-                "the redis:// rate limit store needs the redis package; "
-                "install livify[redis]"
-            )
-            raise ImportError(msg) from exc
-
+        client, errors = connect_redis(
+            url,
+            timeout_seconds=timeout_seconds,
+            max_connections=max_connections,
+            purpose="rate limit store",
+        )
         self.url = url
         self.timeout_seconds = timeout_seconds
-        self._errors: tuple[type[BaseException], ...] = (
-            RedisError,
-            OSError,
-            TimeoutError,
-        )
-        pool = redis_asyncio.BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=timeout_seconds,
-            socket_timeout=timeout_seconds,
-            socket_connect_timeout=timeout_seconds,
-            retry=Retry(NoBackoff(), 0),
-        )
-        self.client: Any = redis_asyncio.Redis(
-            connection_pool=pool, retry=Retry(NoBackoff(), 0)
-        )
+        self._errors = errors
+        self.client: Any = client
         self._scripts = {
             name: self.client.register_script(module.SCRIPT)
             for name, module in ALGORITHMS.items()
