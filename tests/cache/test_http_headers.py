@@ -1,4 +1,4 @@
-"""HttpCacheHeadersMiddleware: ETags, 304 answers and Cache-Control."""
+"""HttpCacheHeadersMiddleware: ETags, 304 responses and Cache-Control."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ async def test_matching_etag_gets_304(client: httpx.AsyncClient) -> None:
 
 
 async def test_changed_body_gets_new_etag(client: httpx.AsyncClient) -> None:
-    """A different body gets a different ETag, so an old one answers 200."""
+    """A different body gets a different ETag, so an old one gets 200."""
     first = await client.get("/article")
     changed = await client.get(
         "/article",
@@ -89,7 +89,7 @@ async def test_changed_body_gets_new_etag(client: httpx.AsyncClient) -> None:
 async def test_if_none_match_forms_accepted(
     client: httpx.AsyncClient, template: str
 ) -> None:
-    """Weak tags, lists and `*` all match, as RFC 9110 section 13.1.2 asks."""
+    """Weak tags, lists and `*` all match (RFC 9110 section 13.1.2)."""
     etag = (await client.get("/article")).headers["etag"]
 
     response = await client.get(
@@ -108,7 +108,7 @@ async def test_authorized_get_is_private(client: httpx.AsyncClient) -> None:
 
 
 async def test_errors_and_writes_not_stored(client: httpx.AsyncClient) -> None:
-    """Error answers and writes get no-store and no ETag."""
+    """Error responses and writes get no-store and no ETag."""
     missing = await client.get("/missing")
     created = await client.post("/articles")
 

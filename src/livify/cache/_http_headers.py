@@ -1,4 +1,4 @@
-"""HTTP caching headers: strong ETags, 304 answers and Cache-Control.
+"""HTTP caching headers: strong ETags, 304 responses and Cache-Control.
 
 A pure ASGI middleware buffers each successful GET or HEAD response (JSON
 bodies of the API are small and bounded by its page size), gives it a strong
@@ -33,7 +33,7 @@ class CachePolicy:
 
     `max_age_seconds` applies to browsers, `shared_max_age_seconds` to shared
     caches such as Varnish, which livify purges on write and so may keep
-    responses longer. `stale_while_revalidate_seconds` lets a cache answer
+    responses longer. `stale_while_revalidate_seconds` lets a cache respond
     with a stale copy while it fetches a new one, and
     `stale_if_error_seconds` lets it answer with one while livify fails.
     """
@@ -57,7 +57,7 @@ NO_STORE = b"no-store"
 
 
 class HttpCacheHeadersMiddleware:
-    """Add ETags, answer conditional GETs and set Cache-Control and Vary.
+    """Add ETags, serve conditional GETs and set Cache-Control and Vary.
 
     `is_public_path(path)` returns False for paths that must never be cached
     publicly even when anonymous; by default every path may be.
