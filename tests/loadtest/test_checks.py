@@ -14,6 +14,8 @@ from livify.loadtest import (
     parse_threshold,
     read_thresholds,
 )
+from livify.loadtest._plan import LoadModel, PhaseKind, build_plan
+from livify.loadtest._result import headline_summary
 from tests.loadtest.synthetic import synthetic_result
 
 
@@ -153,3 +155,13 @@ def test_result_survives_json(tmp_path: Path) -> None:
     assert again.total == result.total
     assert again.endpoints == result.endpoints
     assert again.phases[0].latency == result.phases[0].latency
+
+
+def test_thresholds_judge_steady_phase() -> None:
+    """With a ramp, thresholds and the gate read the steady phase, not sign-ups."""
+    plan = build_plan(LoadModel.CLOSED, load=10, ramp_seconds=10, steady_seconds=20)
+    result = synthetic_result(plan=plan)
+    steady = next(s for s in result.phases if s.phase.kind is PhaseKind.STEADY)
+
+    assert headline_summary(result) == steady.latency
+    assert headline_summary(result).requests < result.total.requests

@@ -41,13 +41,30 @@ def test_parse_share_and_think_time() -> None:
 
 
 def test_unreachable_target_exits_with_two(tmp_path: Path) -> None:
-    """When no request gets a response, the run exits 2 with the reason."""
+    """A target that accepts no connection fails at once with exit status 2."""
     url = f"http://127.0.0.1:{find_free_port()}"
     run = run_loadtest(
         [url, "--users", "2", "--ramp", "0", "--duration", "1s", "--quiet"],
         json_path=tmp_path / "result.json",
     )
     assert run.returncode == 2
-    assert "got a response" in run.stderr
-    assert run.result is not None
-    assert run.result["total"]["failures"] == run.result["total"]["requests"]
+    assert f"cannot reach {url}" in run.stderr
+    assert run.result is None
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1:1", "localhost:8000"])
+def test_non_http_url_rejected(url: str, tmp_path: Path) -> None:
+    """Only http:// and https:// targets are accepted."""
+    run = run_loadtest([url, "--quiet"], json_path=tmp_path / "result.json")
+
+    assert run.returncode == 2
+    assert "must start with http:// or https://" in run.stderr
+
+
+def test_missing_output_directory_rejected(tmp_path: Path) -> None:
+    """An output path in a missing directory fails before any load is sent."""
+    url = f"http://127.0.0.1:{find_free_port()}"
+    run = run_loadtest([url, "--quiet"], json_path=tmp_path / "missing" / "r.json")
+
+    assert run.returncode == 2
+    assert "its directory does not exist" in run.stderr

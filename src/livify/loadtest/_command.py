@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import re
 import secrets
+import socket
 import sys
+import urllib.parse
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
@@ -45,6 +47,7 @@ OPTIONAL_MODULES = {"locust", "gevent", "geventhttpclient", "hdrh"}
 EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
+PREFLIGHT_TIMEOUT_SECONDS = 5.0
 DEFAULT_USERS = 20
 DEFAULT_RATE = 50.0
 # A step-load run stops at the first step that breaks one of these, unless
@@ -238,6 +241,39 @@ def add_loadtest_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_before_run(args: argparse.Namespace) -> None:
+    """Reject what would only fail after the whole run: a bad URL or output path.
+
+    Raises ValueError naming the option to fix, and OSError when the target
+    does not answer one request.
+    """
+    url = args.url
+    if url is not None:
+        scheme = urllib.parse.urlsplit(url).scheme
+        if scheme not in ("http", "https"):
+            msg = f"the URL must start with http:// or https://, got {url!r}"
+            raise ValueError(msg)
+
+    for option, path in (("--json", args.json), ("--html", args.html)):
+        if path is not None and not Path(path).resolve().parent.is_dir():
+            msg = f"{option} {str(path)!r}: its directory does not exist"
+            raise ValueError(msg)
+
+    if url is not None and not args.master and not args.worker:
+        # A TCP connection, not a request, so the target's own request
+        # metrics count only the load test's traffic.
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            with socket.create_connection(
+                (parts.hostname or "", port), timeout=PREFLIGHT_TIMEOUT_SECONDS
+            ):
+                pass
+        except OSError as exc:
+            msg = f"cannot reach {url}: {exc}; is the server running?"
+            raise OSError(msg) from exc
+
+
 def run_loadtest_command(
     args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
@@ -251,7 +287,8 @@ def run_loadtest_command(
     try:
         thresholds = _thresholds(args)
         baseline = None if args.baseline is None else RunResult.read_json(args.baseline)
-    except (LoadTestError, OSError) as exc:
+        _check_before_run(args)
+    except (LoadTestError, OSError, ValueError) as exc:
         print(f"livify loadtest: {exc}", file=err)
         return EXIT_INVALID
 

@@ -10,7 +10,7 @@ by more than `max_regression` and by more than `min_error_delta`.
 from __future__ import annotations
 
 from livify.loadtest._checks import CheckOutcome, format_metric_value
-from livify.loadtest._result import LatencySummary, RunResult
+from livify.loadtest._result import LatencySummary, RunResult, headline_summary
 from livify.loadtest._thresholds import metric_value
 
 DEFAULT_MAX_REGRESSION = 0.10
@@ -27,7 +27,9 @@ def check_regression(
     min_latency_delta_seconds: float = MIN_LATENCY_DELTA_SECONDS,
     min_error_delta: float = MIN_ERROR_DELTA,
 ) -> list[CheckOutcome]:
-    """Compare the whole-run numbers of `result` with `baseline`.
+    """Compare the headline numbers of `result` with `baseline`.
+
+    Those are the steady phase's when the plan has one (`headline_summary`).
 
     Raises ValueError when `max_regression` is negative.
     """
@@ -35,7 +37,7 @@ def check_regression(
         msg = f"max_regression must not be negative, got {max_regression!r}"
         raise ValueError(msg)
 
-    current, before = result.total, baseline.total
+    current, before = headline_summary(result), headline_summary(baseline)
     outcomes = [
         _latency(current, before, metric, max_regression, min_latency_delta_seconds)
         for metric in GATED_LATENCY_METRICS

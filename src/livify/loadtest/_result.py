@@ -304,6 +304,19 @@ class RunResult:
         return cls.from_dict(data)
 
 
+def headline_summary(result: RunResult) -> LatencySummary:
+    """Return the steady phase's numbers if the plan has one, else the whole run's.
+
+    Thresholds and the regression gate judge these. The ramp is where
+    members sign up (a few hundred milliseconds each, by design), so
+    whole-run percentiles would mostly measure sign-ups.
+    """
+    for summary in result.phases:
+        if summary.phase.kind is PhaseKind.STEADY:
+            return summary.latency
+    return result.total
+
+
 def build_result(
     recorder: Recorder,
     *,

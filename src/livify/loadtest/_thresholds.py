@@ -23,7 +23,7 @@ from pathlib import Path
 
 from livify.loadtest._checks import CheckOutcome
 from livify.loadtest._exceptions import InvalidThreshold
-from livify.loadtest._result import LatencySummary, RunResult
+from livify.loadtest._result import LatencySummary, RunResult, headline_summary
 
 LATENCY_METRICS = {
     "p50": 50.0,
@@ -151,9 +151,9 @@ def check_thresholds(
 
 
 def find_summary(result: RunResult, scope: str) -> LatencySummary | None:
-    """Return the summary of the whole run, an endpoint or a step by name."""
+    """Return the headline summary (see `headline_summary`), or a named one."""
     if not scope:
-        return result.total
+        return headline_summary(result)
     for summary in (*result.endpoints, *result.steps):
         if summary.name == scope:
             return summary
