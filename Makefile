@@ -22,7 +22,7 @@ $(BIN)/python:
 
 # The stamp files reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --editable '.[postgres,redis]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --editable '.[postgres,redis,loadtest]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
