@@ -13,6 +13,7 @@ from livify.loadtest import (
     evaluate,
     parse_threshold,
     read_thresholds,
+    render_summary,
 )
 from livify.loadtest._plan import LoadModel, PhaseKind, build_plan
 from livify.loadtest._result import headline_summary
@@ -165,3 +166,14 @@ def test_thresholds_judge_steady_phase() -> None:
 
     assert headline_summary(result) == steady.latency
     assert headline_summary(result).requests < result.total.requests
+
+
+def test_unknown_scope_named_in_summary() -> None:
+    """A threshold on a name never requested says so instead of showing nan."""
+    result = synthetic_result()
+    outcomes = evaluate(result, [parse_threshold("GET /nope: p95 < 50ms")], None)
+    summary = render_summary(result)
+
+    assert outcomes[0].is_passed is False
+    assert "no requests named 'GET /nope' in this run" in summary
+    assert "nan" not in summary

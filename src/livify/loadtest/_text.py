@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from livify.loadtest._checks import CheckOutcome, format_metric_value
@@ -111,11 +112,17 @@ def _check_lines(outcomes: Iterable[CheckOutcome]) -> list[str]:
     lines = ["checks"]
     for outcome in outcomes:
         verdict = "PASS" if outcome.is_passed else "FAIL"
-        observed = format_metric_value(outcome.metric, outcome.observed)
         limit = format_metric_value(outcome.metric, outcome.limit)
+        if math.isnan(outcome.observed):
+            # The scope names no endpoint or step of this run (a typo?).
+            observed = f"no requests named {outcome.scope!r} in this run"
+        else:
+            observed = "observed " + format_metric_value(
+                outcome.metric, outcome.observed
+            )
         lines.append(
             f"  {verdict}  {outcome.kind:<10} {outcome.description}: "
-            f"observed {observed}, limit {limit}"
+            f"{observed}, limit {limit}"
         )
     lines.append("")
     return lines
