@@ -20,6 +20,9 @@ LIMITS_FILE = """
 name = "anonymous"
 rate = "5/minute"
 key = "ip"
+# A fixed window reopens within one window, which bounds Retry-After by 60 s;
+# a sliding window may need part of the next window as well.
+algorithm = "fixed_window"
 block_ratio = 1.0
 
 [[limits]]
