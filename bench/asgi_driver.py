@@ -6,6 +6,7 @@ that is measured.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 
@@ -37,3 +38,18 @@ async def get(app: Any, path: str) -> int:
     }
     await app(scope, receive, send)
     return status
+
+
+async def requests_per_second(app: Any, path: str, count: int) -> float:
+    """Send `count` GETs for `path` one after another; return their rate.
+
+    Raises RuntimeError on any status other than 200, so an error page is
+    never timed as if it were the real response.
+    """
+    started = time.perf_counter()
+    for _ in range(count):
+        status = await get(app, path)
+        if status != 200:
+            msg = f"GET {path} returned {status}"
+            raise RuntimeError(msg)
+    return count / (time.perf_counter() - started)

@@ -25,7 +25,6 @@ import random
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -215,15 +214,6 @@ def cache_counts(registry: CollectorRegistry) -> tuple[float, float]:
     return hits, misses
 
 
-async def requests_per_second(app: Any, path: str, count: int) -> float:
-    started = time.perf_counter()
-    for _ in range(count):
-        if await asgi_driver.get(app, path) != 200:
-            msg = f"GET {path} failed"
-            raise RuntimeError(msg)
-    return count / (time.perf_counter() - started)
-
-
 async def main(request_count: int, rounds: int) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="livify-cache-bench-"))
     slugs, names, _ = await prepare(data_dir)
@@ -263,8 +253,8 @@ async def main(request_count: int, rounds: int) -> None:
         cached: list[float] = []
         uncached: list[float] = []
         for _ in range(rounds):
-            cached.append(await requests_per_second(on, hot, 1000))
-            uncached.append(await requests_per_second(off, hot, 1000))
+            cached.append(await asgi_driver.requests_per_second(on, hot, 1000))
+            uncached.append(await asgi_driver.requests_per_second(off, hot, 1000))
 
     off_per_request = off_statements / len(measured)
     on_per_request = on_statements / len(measured)

@@ -17,9 +17,7 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 import asgi_driver
 from asgi_lifespan import LifespanManager
@@ -27,15 +25,7 @@ from asgi_lifespan import LifespanManager
 from livify.app import create_app
 from livify.settings import Settings
 
-
-async def requests_per_second(app: Any, count: int) -> float:
-    started = time.perf_counter()
-    for _ in range(count):
-        status = await asgi_driver.get(app, "/api/tags")
-        if status != 200:
-            msg = f"GET /api/tags returned {status}"
-            raise RuntimeError(msg)
-    return count / (time.perf_counter() - started)
+PATH = "/api/tags"
 
 
 async def main(rounds: int, count: int) -> None:
@@ -48,11 +38,15 @@ async def main(rounds: int, count: int) -> None:
     async with LifespanManager(on) as on_manager, LifespanManager(off) as off_manager:
         apps = {"on": on_manager.app, "off": off_manager.app}
         for app in apps.values():
-            await requests_per_second(app, count // 4)  # warm-up
+            await asgi_driver.requests_per_second(
+                app, "/api/tags", count // 4
+            )  # warm-up
 
         for _ in range(rounds):
             for name, app in apps.items():
-                results[name].append(await requests_per_second(app, count))
+                results[name].append(
+                    await asgi_driver.requests_per_second(app, "/api/tags", count)
+                )
 
     on_median = statistics.median(results["on"])
     off_median = statistics.median(results["off"])

@@ -312,8 +312,8 @@ def _rate_limiter(
 def _identify_caller(tokens: TokenService) -> Callable[[Scope], Identity | None]:
     """Return who a request's token names, for per-user limits and tiers.
 
-    An invalid token identifies nobody, so the request is limited by its
-    address; the route then answers 401 as usual.
+    An invalid token identifies no user, so the request is limited by its
+    address, and the route then returns 401 as usual.
     """
 
     def identify(scope: Scope) -> Identity | None:
@@ -355,7 +355,7 @@ async def _warm_on_start(app: FastAPI, database: Database, top_articles: int) ->
 
 
 def _is_public_path(path: str) -> bool:
-    """The API's reads are public unless they depend on the caller."""
+    """Return whether anonymous responses to `path` may be cached publicly."""
     return path.startswith("/api/") and path not in PRIVATE_PATHS
 
 

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         description="serve /metrics on this port instead of the API's port",
     )
     # One line per request costs about as much as the rest of the metrics
-    # middleware together (bench/observability_overhead.py); failed and slow
+    # middleware together (bench/observability_overhead.py). Failed and slow
     # requests are logged whatever the ratio.
     access_log_sample_ratio: float = Field(default=0.01, ge=0.0, le=1.0)
     slow_request_seconds: float = Field(default=1.0, gt=0)

@@ -169,7 +169,7 @@ def test_thresholds_judge_steady_phase() -> None:
 
 
 def test_unknown_scope_named_in_summary() -> None:
-    """A threshold on a name never requested says so instead of showing nan."""
+    """A threshold on a name never requested is reported as such, not as nan."""
     result = synthetic_result()
     outcomes = evaluate(result, [parse_threshold("GET /nope: p95 < 50ms")], None)
     summary = render_summary(result)

@@ -57,7 +57,7 @@ async def test_metrics_count_known_request_mix(client: httpx.AsyncClient) -> Non
 
 
 async def test_probes_answer_ready(client: httpx.AsyncClient) -> None:
-    """Liveness and readiness answer 200 while the database is up."""
+    """Liveness and readiness return 200 while the database is up."""
     live = await client.get(f"{ROOT}/livez")
     ready = await client.get(f"{ROOT}/readyz")
 
@@ -68,7 +68,7 @@ async def test_probes_answer_ready(client: httpx.AsyncClient) -> None:
 
 
 async def test_readiness_fails_without_database(tmp_path: Path) -> None:
-    """Readiness answers 503 naming the check when the database is down."""
+    """Readiness returns 503 naming the check when the database is down."""
     settings = Settings(
         data_dir=tmp_path,
         # Nothing listens on port 1 of the loopback address.

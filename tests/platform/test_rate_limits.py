@@ -1,4 +1,4 @@
-"""Rate limits on the API: headers, 429 answers, login attempts, reloads."""
+"""Rate limits on the API: headers, 429 responses, login attempts, reloads."""
 
 from __future__ import annotations
 

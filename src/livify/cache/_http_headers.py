@@ -2,7 +2,7 @@
 
 A pure ASGI middleware buffers each successful GET or HEAD response (JSON
 bodies of the API are small and bounded by its page size), gives it a strong
-ETag made from a hash of the body, and answers `304 Not Modified` when the
+ETag made from a hash of the body, and returns `304 Not Modified` when the
 request's `If-None-Match` lists that tag. It then sets `Cache-Control`:
 
 - a request with `Authorization` gets `private, no-cache`, because its body
@@ -35,7 +35,7 @@ class CachePolicy:
     caches such as Varnish, which livify purges on write and so may keep
     responses longer. `stale_while_revalidate_seconds` lets a cache respond
     with a stale copy while it fetches a new one, and
-    `stale_if_error_seconds` lets it answer with one while livify fails.
+    `stale_if_error_seconds` lets it serve one while livify fails.
     """
 
     max_age_seconds: int = 5

@@ -245,7 +245,7 @@ def _check_before_run(args: argparse.Namespace) -> None:
     """Reject what would only fail after the whole run: a bad URL or output path.
 
     Raises ValueError naming the option to fix, and OSError when the target
-    does not answer one request.
+    accepts no TCP connection.
     """
     url = args.url
     if url is not None:

@@ -197,7 +197,7 @@ def _route_template(scope: Scope) -> str:
 
 
 def _name_server_span(method: str, scope: Scope) -> None:
-    """Give the tracing middleware's span its route, which only the router knows."""
+    """Set the route on the tracing middleware's span, known only after routing."""
     span = trace.get_current_span()
     if span.is_recording():
         route = _route_template(scope)

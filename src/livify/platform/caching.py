@@ -1,6 +1,6 @@
 """Read-through caching of the platform's public views and per-user state.
 
-Each cached view is public: it contains nothing that depends on who asks, so
+Each cached view is public: it contains nothing that depends on the caller, so
 one entry serves every caller. What does depend on the caller (`favorited`,
 `following`) comes from two per-user sets, cached per user and applied to
 the public view on the way out. Entries carry the tags of `cache_keys`, and

@@ -2,9 +2,9 @@
 
 A declared `Content-Length` over the limit is rejected before the
 application runs. A chunked body (no `Content-Length`) or one that sends
-more than it declared is counted as it arrives, and the read that crosses
-the limit raises `RequestBodyTooLarge`, so the application never holds more
-than the limit plus one chunk in memory.
+more than it declared is counted as it arrives. The read that crosses the
+limit raises `RequestBodyTooLarge`, so the application never buffers more
+than the limit plus one chunk.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ class BodySizeLimitMiddleware:
         try:
             await self.app(scope, limited_receive, tracking_send)
         except RequestBodyTooLarge:
-            # The application did not handle it; answer here unless it already
-            # started a response, in which case the connection just ends.
+            # The application did not handle it, so send the 413 here. If a
+            # response has already started, the connection can only be ended.
             if response_started:
                 raise
             await self._send_rejection(send)
