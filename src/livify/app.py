@@ -2,7 +2,8 @@
 
 This is the only module that wires the platform to the toolkit. Middleware,
 from the outside in: fixed paths (`/metrics`, `/livez`, `/readyz`), tracing
-(when configured), golden-signal metrics and access logs, the body size
+(when configured), golden-signal metrics and access logs, load
+shedding, request deadlines, the body size
 limit, CORS, gzip, HTTP cache headers (ETag, 304, Cache-Control), the
 response cache for anonymous reads, then FastAPI's router.
 """
@@ -58,7 +59,11 @@ from livify.platform.caching import (
     PlatformCache,
 )
 from livify.platform.dependencies import Platform
-from livify.platform.errors import install_error_handlers
+from livify.platform.errors import (
+    deadline_exceeded_body,
+    install_error_handlers,
+    overloaded_body,
+)
 from livify.platform.events import EventBus
 from livify.platform.responses import JSONResponse
 from livify.platform.routers import api_router
@@ -78,7 +83,14 @@ from livify.ratelimit import (
     RateLimitMetrics,
     RateLimitMiddleware,
 )
-from livify.resilience import BodySizeLimitMiddleware
+from livify.resilience import (
+    Admission,
+    AimdLimit,
+    BodySizeLimitMiddleware,
+    DeadlineMiddleware,
+    LoadSheddingMiddleware,
+    SheddingMetrics,
+)
 from livify.settings import Settings
 from livify.types import ASGIApp, Scope
 
@@ -113,6 +125,7 @@ def create_app(
         settings.resolved_database_url(),
         pool_size=settings.pool_size,
         pool_timeout_seconds=settings.pool_timeout_seconds,
+        statement_timeout_seconds=settings.statement_timeout_seconds,
         on_pool_wait=lambda pool, seconds: runtime_metrics.pool_wait.labels(
             pool
         ).observe(seconds),
@@ -274,6 +287,22 @@ def _install_middleware(
         )
 
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        DeadlineMiddleware,
+        read_timeout_seconds=settings.request_read_timeout_seconds,
+        write_timeout_seconds=settings.request_write_timeout_seconds,
+        error_body=deadline_exceeded_body,
+        excluded_paths=FIXED_PATHS,
+    )
+    if settings.shedding_enabled:
+        app.add_middleware(
+            LoadSheddingMiddleware,
+            admission=_admission(settings, registry),
+            retry_after_seconds=settings.shedding_retry_after_seconds,
+            error_body=overloaded_body,
+            excluded_paths=FIXED_PATHS,
+        )
+
     if settings.metrics_enabled:
         app.add_middleware(
             ObservabilityMiddleware,
@@ -293,6 +322,21 @@ def _install_middleware(
     app.add_middleware(
         PathDispatchMiddleware,
         paths=_fixed_endpoints(settings, database, registry),
+    )
+
+
+def _admission(settings: Settings, registry: CollectorRegistry) -> Admission:
+    limit = AimdLimit(
+        initial_limit=settings.shedding_initial_limit,
+        min_limit=settings.shedding_min_limit,
+        max_limit=settings.shedding_max_limit,
+        latency_target_seconds=settings.shedding_latency_target_seconds,
+    )
+    return Admission(
+        limit,
+        queue_size=settings.shedding_queue_size,
+        queue_timeout_seconds=settings.shedding_queue_timeout_seconds,
+        hooks=SheddingMetrics(registry),
     )
 
 

@@ -15,12 +15,29 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from livify.db import normalise_database_url
 from livify.db._database import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_SECONDS
+from livify.resilience._adaptive_limit import (
+    DEFAULT_INITIAL_LIMIT,
+    DEFAULT_LATENCY_TARGET_SECONDS,
+    DEFAULT_MAX_LIMIT,
+    DEFAULT_MIN_LIMIT,
+)
+from livify.resilience._admission import (
+    DEFAULT_QUEUE_SIZE,
+    DEFAULT_QUEUE_TIMEOUT_SECONDS,
+)
+from livify.resilience._deadline_middleware import (
+    DEFAULT_READ_TIMEOUT_SECONDS,
+    DEFAULT_WRITE_TIMEOUT_SECONDS,
+)
+from livify.resilience._shedding import DEFAULT_RETRY_AFTER_SECONDS
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_TOKEN_TTL_SECONDS = 7 * 24 * 3600.0
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_GRACEFUL_SHUTDOWN_SECONDS = 30.0
+# Under the read deadline, so a runaway query ends before its request does.
+DEFAULT_STATEMENT_TIMEOUT_SECONDS = 2.5
 SQLITE_FILE_NAME = "livify.sqlite3"
 
 
@@ -49,6 +66,57 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     pool_size: int = Field(default=DEFAULT_POOL_SIZE, gt=0)
     pool_timeout_seconds: float = Field(default=DEFAULT_POOL_TIMEOUT_SECONDS, gt=0)
+    statement_timeout_seconds: float = Field(
+        default=DEFAULT_STATEMENT_TIMEOUT_SECONDS,
+        gt=0,
+        description="PostgreSQL statement_timeout for the API's queries, "
+        "in seconds (SQLite has none)",
+    )
+    request_read_timeout_seconds: float = Field(
+        default=DEFAULT_READ_TIMEOUT_SECONDS,
+        gt=0,
+        description="deadline of GET, HEAD and OPTIONS requests in seconds; "
+        "past it the request is cancelled and answered 504",
+    )
+    request_write_timeout_seconds: float = Field(
+        default=DEFAULT_WRITE_TIMEOUT_SECONDS,
+        gt=0,
+        description="deadline of every other request in seconds",
+    )
+    shedding_enabled: bool = Field(
+        default=True,
+        description="answer 503 with Retry-After to requests beyond the "
+        "adaptive concurrency limit",
+    )
+    shedding_latency_target_seconds: float = Field(
+        default=DEFAULT_LATENCY_TARGET_SECONDS,
+        gt=0,
+        description="mean latency of admitted requests above which the "
+        "concurrency limit shrinks, in seconds",
+    )
+    shedding_initial_limit: int = Field(default=DEFAULT_INITIAL_LIMIT, ge=1)
+    shedding_min_limit: int = Field(
+        default=DEFAULT_MIN_LIMIT,
+        ge=1,
+        description="concurrent requests per worker the limit never goes below",
+    )
+    shedding_max_limit: int = Field(default=DEFAULT_MAX_LIMIT, ge=1)
+    shedding_queue_size: int = Field(
+        default=DEFAULT_QUEUE_SIZE,
+        ge=0,
+        description="requests per worker that may wait for a slot",
+    )
+    shedding_queue_timeout_seconds: float = Field(
+        default=DEFAULT_QUEUE_TIMEOUT_SECONDS,
+        gt=0,
+        description="longest wait for a slot in seconds, while the queue "
+        "is not standing",
+    )
+    shedding_retry_after_seconds: int = Field(
+        default=DEFAULT_RETRY_AFTER_SECONDS,
+        ge=0,
+        description="Retry-After of shed requests, in seconds",
+    )
     migrate_on_start: bool = True
     host: str = DEFAULT_HOST
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)

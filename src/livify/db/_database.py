@@ -6,13 +6,20 @@ between, whatever the busy timeout, so on SQLite every write transaction starts
 with `BEGIN IMMEDIATE` on a dedicated single-connection engine, and reads use a
 second engine that never takes the write lock. On PostgreSQL both paths share
 one pooled engine; replicas are routed here later.
+
+Failures that mean "try again later" become `DatabaseUnavailable`: no pooled
+connection free within the pool timeout, a server that refuses connections
+or drops them mid-transaction, a statement cancelled by the statement
+timeout (`StatementTimeout`), and SQLite still locked after its busy
+timeout. The transaction is rolled back before the error reaches the caller.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +31,21 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
 
-from livify.db._exceptions import DatabaseUnavailable
+from livify.db._exceptions import DatabaseUnavailable, StatementTimeout
 
 logger = structlog.get_logger(__name__)
 
 DEFAULT_POOL_SIZE = 10
 DEFAULT_POOL_TIMEOUT_SECONDS = 5.0
+# Generous, because seeding and other batch jobs share this class; the API
+# server passes its own, shorter timeout.
+DEFAULT_STATEMENT_TIMEOUT_SECONDS = 30.0
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+# SQLSTATE classes that mean the server cannot serve now: 08 connection
+# exception, 53 insufficient resources (too many connections), 57 operator
+# intervention (statement timeout, shutdown, starting up).
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+QUERY_CANCELED_SQLSTATE = "57014"
 
 PoolWaitHook = Callable[[str, float], None]
 
@@ -54,6 +69,10 @@ class Database:
     `read()` yields a connection inside a transaction that only reads; `write()`
     yields one inside a transaction that commits on success and rolls back on
     any exception. Call `aclose()` at shutdown.
+
+    `statement_timeout_seconds` sets PostgreSQL's `statement_timeout` on every
+    connection (None turns it off). SQLite has no statement timeout, so there
+    it is ignored.
     """
 
     def __init__(
@@ -62,6 +81,7 @@ class Database:
         *,
         pool_size: int = DEFAULT_POOL_SIZE,
         pool_timeout_seconds: float = DEFAULT_POOL_TIMEOUT_SECONDS,
+        statement_timeout_seconds: float | None = DEFAULT_STATEMENT_TIMEOUT_SECONDS,
         echo: bool = False,
         on_pool_wait: PoolWaitHook | None = None,
     ) -> None:
@@ -83,6 +103,7 @@ class Database:
                 pool_timeout=pool_timeout_seconds,
                 pool_pre_ping=True,
                 echo=echo,
+                connect_args=_postgres_connect_args(statement_timeout_seconds),
             )
             self.write_engine = self.read_engine
 
@@ -116,14 +137,16 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """Yield a connection in a read transaction, rolled back at the end."""
-        async with self._connect("read") as connection, connection.begin():
-            yield connection
+        with self._unavailable_on_failure():
+            async with self._connect("read") as connection, connection.begin():
+                yield connection
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """Yield a connection in a transaction that commits when the block succeeds."""
-        async with self._connect("write") as connection, connection.begin():
-            yield connection
+        with self._unavailable_on_failure():
+            async with self._connect("write") as connection, connection.begin():
+                yield connection
 
     async def aclose(self) -> None:
         for engine in self.engines():
@@ -134,6 +157,30 @@ class Database:
             return [("read", self.read_engine)]
 
         return [("read", self.read_engine), ("write", self.write_engine)]
+
+    @contextmanager
+    def _unavailable_on_failure(self) -> Iterator[None]:
+        """Turn errors raised inside a transaction that mean "retry later" into ours.
+
+        The transaction has been rolled back (or its connection discarded) by
+        the time the error arrives here.
+        """
+        try:
+            yield
+        except DBAPIError as exc:
+            if not _is_unavailable(exc):
+                raise
+
+            detail = exc.orig or exc
+            if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED_SQLSTATE:
+                msg = f"a statement ran past the statement timeout: {detail}"
+                raise StatementTimeout(msg) from exc
+
+            msg = f"the database at {self.describe()!r} failed: {detail}"
+            raise DatabaseUnavailable(msg) from exc
+        except OSError as exc:
+            msg = f"the connection to the database at {self.describe()!r} failed: {exc}"
+            raise DatabaseUnavailable(msg) from exc
 
     @asynccontextmanager
     async def _connect(self, pool_name: str) -> AsyncIterator[AsyncConnection]:
@@ -185,6 +232,29 @@ class Database:
         )
         _configure_sqlite(engine, immediate=immediate)
         return engine
+
+
+def _postgres_connect_args(statement_timeout_seconds: float | None) -> dict[str, Any]:
+    if statement_timeout_seconds is None:
+        return {}
+
+    milliseconds = max(1, round(statement_timeout_seconds * 1000))
+    return {"server_settings": {"statement_timeout": str(milliseconds)}}
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    """Return whether `exc` means the database cannot serve now, not a bad query."""
+    if exc.connection_invalidated:
+        return True
+
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+
+    # SQLite has no SQLSTATE. SQLITE_BUSY after the busy timeout means another
+    # writer held the lock throughout; the low byte is the primary result code.
+    error_code = getattr(exc.orig, "sqlite_errorcode", None)
+    return isinstance(error_code, int) and error_code & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:

@@ -1,7 +1,9 @@
 """Errors raised by `livify.db`.
 
 DatabaseError
- └── DatabaseUnavailable   the pool timed out or the server could not be reached
+ └── DatabaseUnavailable   the pool timed out, the server could not be reached
+      │                    or went away, or SQLite stayed locked
+      └── StatementTimeout a statement ran past the statement timeout
 """
 
 from __future__ import annotations
@@ -13,3 +15,7 @@ class DatabaseError(Exception):
 
 class DatabaseUnavailable(DatabaseError):
     """The database could not be reached, or no connection was free in time."""
+
+
+class StatementTimeout(DatabaseUnavailable):
+    """The server cancelled a statement that ran past the statement timeout."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -67,6 +68,18 @@ def error_response(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse({"errors": errors}, status_code=status_code, headers=headers)
+
+
+def overloaded_body(retry_after_seconds: int) -> bytes:
+    """Return the 503 body that load shedding sends, in the API's format."""
+    message = f"is overloaded, retry after {retry_after_seconds} seconds"
+    return orjson.dumps({"errors": {"server": [message]}})
+
+
+def deadline_exceeded_body(timeout_seconds: float) -> bytes:
+    """Return the 504 body sent when a request runs past its deadline."""
+    message = f"did not finish within {timeout_seconds:g} seconds"
+    return orjson.dumps({"errors": {"request": [message]}})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from livify.db import Database
 
@@ -36,6 +36,10 @@ async def upgrade(database: Database, revision: str = "head") -> None:
         command.upgrade(alembic_config(connection), revision)
 
     async with database.write() as connection:
+        if not database.is_sqlite:
+            # Building an index on a large table may take longer than the
+            # statement timeout meant for API queries.
+            await connection.execute(text("SET LOCAL statement_timeout = 0"))
         await connection.run_sync(_run)
 
     logger.info("db.migrated", database=database.describe(), revision=revision)
