@@ -5,7 +5,23 @@ from __future__ import annotations
 from livify.resilience._adaptive_limit import AimdLimit
 from livify.resilience._admission import Admission
 from livify.resilience._body_limit import BodySizeLimitMiddleware, RequestBodyTooLarge
+from livify.resilience._breaker import BreakerPermit, CircuitBreaker
+from livify.resilience._budget import RetryBudget
+from livify.resilience._bulkhead import Bulkhead
+from livify.resilience._client import Dependency
+from livify.resilience._deadline import Deadline, deadline, remaining_seconds
 from livify.resilience._deadline_middleware import DeadlineMiddleware
+from livify.resilience._exceptions import (
+    BulkheadFull,
+    CircuitOpen,
+    DeadlineExceeded,
+    DependencyFailed,
+    DependencyTimeout,
+    DependencyUnavailable,
+)
+from livify.resilience._hooks import NoHooks, ResilienceHooks
+from livify.resilience._metrics import ResilienceMetrics
+from livify.resilience._retry import RetryPolicy, parse_retry_after
 from livify.resilience._shedding import LoadSheddingMiddleware
 from livify.resilience._shedding_hooks import (
     NoSheddingHooks,
@@ -13,16 +29,40 @@ from livify.resilience._shedding_hooks import (
     ShedReason,
 )
 from livify.resilience._shedding_metrics import SheddingMetrics
+from livify.resilience._timeouts import Timeouts
+from livify.resilience._types import CallOutcome, CircuitState
 
 __all__ = [
     "Admission",
     "AimdLimit",
     "BodySizeLimitMiddleware",
+    "BreakerPermit",
+    "Bulkhead",
+    "BulkheadFull",
+    "CallOutcome",
+    "CircuitBreaker",
+    "CircuitOpen",
+    "CircuitState",
+    "Deadline",
+    "DeadlineExceeded",
     "DeadlineMiddleware",
+    "Dependency",
+    "DependencyFailed",
+    "DependencyTimeout",
+    "DependencyUnavailable",
     "LoadSheddingMiddleware",
+    "NoHooks",
     "NoSheddingHooks",
     "RequestBodyTooLarge",
+    "ResilienceHooks",
+    "ResilienceMetrics",
+    "RetryBudget",
+    "RetryPolicy",
     "ShedReason",
     "SheddingHooks",
     "SheddingMetrics",
+    "Timeouts",
+    "deadline",
+    "parse_retry_after",
+    "remaining_seconds",
 ]
