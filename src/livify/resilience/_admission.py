@@ -22,7 +22,7 @@ from livify.resilience._adaptive_limit import AimdLimit
 from livify.resilience._shedding_hooks import NoSheddingHooks, SheddingHooks
 
 DEFAULT_QUEUE_SIZE = 128
-DEFAULT_QUEUE_TIMEOUT_SECONDS = 0.1
+DEFAULT_QUEUE_TIMEOUT_SECONDS = 0.05
 DEFAULT_QUEUE_TARGET_SECONDS = 0.005
 DEFAULT_QUEUE_INTERVAL_SECONDS = 0.1
 

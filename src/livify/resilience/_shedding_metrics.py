@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from livify.resilience._shedding_hooks import ShedReason
 
-# Queue waits are bounded by the queue timeout, 100 ms by default.
+# Queue waits are bounded by the queue timeout, 50 ms by default.
 QUEUE_WAIT_BUCKETS_SECONDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
 
 
