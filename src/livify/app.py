@@ -65,6 +65,7 @@ from livify.platform.errors import (
     overloaded_body,
 )
 from livify.platform.events import EventBus
+from livify.platform.moderation import ModerationRuntime, build_moderation_dependency
 from livify.platform.responses import JSONResponse
 from livify.platform.routers import api_router
 from livify.platform.security import (
@@ -89,6 +90,7 @@ from livify.resilience import (
     BodySizeLimitMiddleware,
     DeadlineMiddleware,
     LoadSheddingMiddleware,
+    ResilienceMetrics,
     SheddingMetrics,
 )
 from livify.settings import Settings
@@ -147,6 +149,7 @@ def create_app(
     purger = EdgePurger(settings.edge_purge_urls) if settings.edge_purge_urls else None
     events = EventBus()
     events.subscribe(Invalidator(cache, purger))
+    moderation = _moderation(settings, database, events, registry)
     context = Context(
         database=database,
         events=events,
@@ -157,6 +160,7 @@ def create_app(
         cache=cache,
         viewer=ViewerState(database, cache),
         limiter=limiter,
+        moderation=moderation.gate if moderation is not None else None,
     )
     sampler = RuntimeSampler(
         runtime_metrics,
@@ -177,6 +181,8 @@ def create_app(
             await migrate.upgrade(database)
 
         sampler.start()
+        if moderation is not None:
+            moderation.start()
         if layers is not None:
             await layers.start()
         if purger is not None:
@@ -201,6 +207,8 @@ def create_app(
                 await layers.aclose()
             if limiter is not None:
                 await limiter.aclose()
+            if moderation is not None:
+                await moderation.aclose()
             await sampler.aclose()
             await database.aclose()
             if is_multiprocess():
@@ -337,6 +345,35 @@ def _admission(settings: Settings, registry: CollectorRegistry) -> Admission:
         queue_size=settings.shedding_queue_size,
         queue_timeout_seconds=settings.shedding_queue_timeout_seconds,
         hooks=SheddingMetrics(registry),
+    )
+
+
+def _moderation(
+    settings: Settings,
+    database: Database,
+    events: EventBus,
+    registry: CollectorRegistry,
+) -> ModerationRuntime | None:
+    if settings.moderation_url is None:
+        return None
+
+    dependency = build_moderation_dependency(
+        settings.moderation_url,
+        timeout_seconds=settings.moderation_timeout_seconds,
+        max_attempts=settings.moderation_max_attempts,
+        max_concurrent=settings.moderation_max_concurrent,
+        breaker_enabled=settings.moderation_breaker_enabled,
+        breaker_open_seconds=settings.moderation_breaker_open_seconds,
+        hooks=ResilienceMetrics(registry),
+    )
+    return ModerationRuntime.build(
+        dependency,
+        database,
+        events,
+        registry,
+        retry_initial_seconds=settings.moderation_retry_initial_seconds,
+        retry_max_seconds=settings.moderation_retry_max_seconds,
+        interval_seconds=settings.moderation_worker_interval_seconds,
     )
 
 

@@ -15,6 +15,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from livify.db import normalise_database_url
 from livify.db._database import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_SECONDS
+from livify.platform.moderation._dependency import (
+    MODERATION_BREAKER_OPEN_SECONDS,
+    MODERATION_MAX_ATTEMPTS,
+    MODERATION_MAX_CONCURRENT,
+    MODERATION_TIMEOUT_SECONDS,
+)
+from livify.platform.moderation._worker import (
+    DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_RETRY_INITIAL_SECONDS,
+    DEFAULT_RETRY_MAX_SECONDS,
+)
 from livify.resilience._adaptive_limit import (
     DEFAULT_INITIAL_LIMIT,
     DEFAULT_LATENCY_TARGET_SECONDS,
@@ -178,6 +189,44 @@ class Settings(BaseSettings):
     )
     http_max_age_seconds: int = Field(default=5, ge=0)
     http_shared_max_age_seconds: int = Field(default=60, ge=0)
+    moderation_url: str | None = Field(
+        default=None,
+        description="moderation service such as http://127.0.0.1:9000, which "
+        "checks new and edited posts (unset: off, every post is published)",
+    )
+    moderation_timeout_seconds: float = Field(
+        default=MODERATION_TIMEOUT_SECONDS,
+        gt=0,
+        description="connect, read and write timeout of one moderation call; "
+        "a write waits at most about max_attempts times this",
+    )
+    moderation_max_attempts: int = Field(default=MODERATION_MAX_ATTEMPTS, ge=1)
+    moderation_max_concurrent: int = Field(
+        default=MODERATION_MAX_CONCURRENT,
+        gt=0,
+        description="moderation calls in flight per process (bulkhead)",
+    )
+    moderation_breaker_enabled: bool = Field(
+        default=True,
+        description="false keeps calling a failing service (for comparisons only)",
+    )
+    moderation_breaker_open_seconds: float = Field(
+        default=MODERATION_BREAKER_OPEN_SECONDS, gt=0
+    )
+    moderation_retry_initial_seconds: float = Field(
+        default=DEFAULT_RETRY_INITIAL_SECONDS,
+        gt=0,
+        description="first wait before a pending post is checked again; "
+        "each failed check doubles it, up to moderation_retry_max_seconds",
+    )
+    moderation_retry_max_seconds: float = Field(
+        default=DEFAULT_RETRY_MAX_SECONDS, gt=0
+    )
+    moderation_worker_interval_seconds: float = Field(
+        default=DEFAULT_INTERVAL_SECONDS,
+        gt=0,
+        description="how often each process looks for pending posts to check",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -4,6 +4,10 @@ Every read that returns articles goes through `_render_rows`, which loads
 tags, the viewer's favorites and the viewer's follows for the whole page in
 one query each. A page therefore costs the same number of statements at any
 page size: count, page, tags, favorites, follows.
+
+With moderation on, a new or edited article is published only once the
+moderation service approves it. Until then only its author can read it, by
+its slug; lists, the feed and every cached view show published articles.
 """
 
 from __future__ import annotations
@@ -37,10 +41,14 @@ from livify.platform.caching import CachedRead
 from livify.platform.errors import Forbidden, NotFound
 from livify.platform.events import ArticleChanged, ArticleDeleted, FavoriteChanged
 from livify.platform.keys import canonical_key
+from livify.platform.moderation import ARTICLE, dequeue, enqueue
 from livify.platform.profiles import followed_among
 from livify.platform.services import Context
 from livify.platform.sql import insert_ignoring_conflicts
 from livify.platform.tables import (
+    APPROVED,
+    ARTICLE_IS_PUBLISHED,
+    PENDING,
     article_tags,
     articles,
     favorites,
@@ -51,6 +59,7 @@ from livify.platform.tables import (
 )
 
 SLUG_ATTEMPTS = 5
+MODERATED_FIELDS = ("title", "description", "body")
 
 ARTICLE_COLUMNS = (
     *articles.c,
@@ -84,22 +93,37 @@ class ArticleService:
 
         async def load() -> dict[str, Any]:
             async with self._context.database.read() as connection:
-                row = await _find_article(connection, slug)
+                row = await _find_article(connection, slug, published_only=True)
                 return _view_value(
                     [row],
                     await _render_rows(connection, [row], None, with_body=True),
                     1,
                 )
 
-        view = await self._context.cache.load(
-            "article", slug, load, tags=[article_key(slug), PROFILES]
-        )
+        try:
+            view = await self._context.cache.load(
+                "article", slug, load, tags=[article_key(slug), PROFILES]
+            )
+        except NotFound:
+            if viewer_id is None:
+                raise
+
+            return await self._get_unpublished(slug, viewer_id)
+
         (article,) = await self._context.viewer.personalize_articles(
             view["articles"], view["refs"], viewer_id
         )
         return CachedRead(
             {"article": article}, frozenset({article_key(slug), PROFILES})
         )
+
+    async def _get_unpublished(self, slug: str, author_id: int) -> CachedRead:
+        """Return the author's own article that moderation has not approved."""
+        async with self._context.database.read() as connection:
+            row = await _find_visible_article(connection, slug, author_id)
+            rendered = await _render_one(connection, row, author_id)
+
+        return CachedRead({"article": rendered}, frozenset({article_key(slug)}))
 
     async def list(
         self,
@@ -110,7 +134,7 @@ class ArticleService:
         offset: int,
     ) -> CachedRead:
         """Return one page of articles, newest first, and the total matching."""
-        conditions = list(_filter_conditions(filters))
+        conditions = [ARTICLE_IS_PUBLISHED, *_filter_conditions(filters)]
         tags = [ARTICLE_LISTS, PROFILES]
         if filters.favorited_by is not None:
             tags.append(FAVORITED_LISTS)
@@ -127,7 +151,7 @@ class ArticleService:
         followed = select(follows.c.followee_id).where(
             follows.c.follower_id == viewer_id
         )
-        conditions = [articles.c.author_id.in_(followed)]
+        conditions = [ARTICLE_IS_PUBLISHED, articles.c.author_id.in_(followed)]
         tags = [ARTICLE_LISTS, PROFILES, follows_key(viewer_id)]
         key = f"feed:{viewer_id}:{limit}:{offset}"
         return await self._page(
@@ -188,6 +212,13 @@ class ArticleService:
     # --- writes ----------------------------------------------------------------
 
     async def create(self, author_id: int, new: schemas.NewArticle) -> dict[str, Any]:
+        """Store a new article, published at once unless moderation holds it.
+
+        Raises Unprocessable (422) when moderation rejects it.
+        """
+        status = await self._screen(
+            {"title": new.title, "description": new.description, "body": new.body}
+        )
         now = utcnow()
         tag_names = _unique_tags(new.tag_list)
 
@@ -201,33 +232,46 @@ class ArticleService:
                     "author_id": author_id,
                     "created_at": now,
                     "updated_at": now,
+                    "moderation_status": status,
                 },
             )
             await _set_tags(connection, article_id, tag_names, replace=False)
+            if status == PENDING:
+                await enqueue(connection, ARTICLE, article_id, now)
+
             row = await _find_article(connection, slug)
             rendered = await _render_one(connection, row, author_id)
 
-        await self._context.events.publish(
-            ArticleChanged(article_id, slug, author_id, tuple(tag_names))
-        )
+        # A held article changes no public view until the worker publishes it.
+        if status == APPROVED:
+            await self._context.events.publish(
+                ArticleChanged(article_id, slug, author_id, tuple(tag_names))
+            )
         return rendered
 
     async def update(
         self, slug: str, user_id: int, changes: schemas.UpdateArticle
     ) -> dict[str, Any]:
-        """Edit an article the user wrote; a new title gives a new slug."""
+        """Edit an article the user wrote; a new title gives a new slug.
+
+        New text is moderated like a new article: a rejection (422) changes
+        nothing, and text held as pending hides the article from others
+        until it is approved.
+        """
         sent = changes.model_dump(include=changes.model_fields_set)
+        status = await self._screen_edit(slug, user_id, sent)
 
         async with self._context.database.write() as connection:
-            row = await _find_article(connection, slug)
+            row = await _find_visible_article(connection, slug, user_id)
             _check_author(row, user_id, "article")
 
             values: dict[str, Any] = {
-                key: sent[key]
-                for key in ("title", "description", "body")
-                if key in sent
+                key: sent[key] for key in MODERATED_FIELDS if key in sent
             }
             values["updated_at"] = utcnow()
+            if status is not None:
+                values["moderation_status"] = status
+                await _queue_for_status(connection, row.id, status, values)
             new_slug = row.slug
             if "title" in sent and slugs.base_slug(sent["title"]) != _slug_base(
                 row.slug
@@ -249,20 +293,53 @@ class ArticleService:
             rendered = await _render_one(connection, updated, user_id)
 
         previous_slug = row.slug if new_slug != row.slug else None
-        await self._context.events.publish(
-            ArticleChanged(
-                row.id,
-                new_slug,
-                row.author_id,
-                tuple(rendered["tagList"]),
-                previous_slug,
+        # An edit of an article nobody else sees changes no public view.
+        is_public_before = row.moderation_status == APPROVED
+        is_public_after = (status or row.moderation_status) == APPROVED
+        if is_public_before or is_public_after:
+            await self._context.events.publish(
+                ArticleChanged(
+                    row.id,
+                    new_slug,
+                    row.author_id,
+                    tuple(rendered["tagList"]),
+                    previous_slug,
+                )
             )
-        )
         return rendered
+
+    async def _screen(self, fields: dict[str, str]) -> str:
+        moderation = self._context.moderation
+        if moderation is None:
+            return APPROVED
+
+        return await moderation.screen(ARTICLE, fields)
+
+    async def _screen_edit(
+        self, slug: str, user_id: int, sent: dict[str, Any]
+    ) -> str | None:
+        """Moderate the article as the edit leaves it; None if its text is kept.
+
+        The check runs before the write transaction, so no connection is
+        held while the service answers.
+        """
+        if self._context.moderation is None or not any(
+            key in sent for key in MODERATED_FIELDS
+        ):
+            return None
+
+        async with self._context.database.read() as connection:
+            row = await _find_visible_article(connection, slug, user_id)
+
+        _check_author(row, user_id, "article")
+        # NOTE: an edit that commits between this read and the write below
+        # can change a field that this check did not see.
+        fields = {key: sent.get(key, getattr(row, key)) for key in MODERATED_FIELDS}
+        return await self._screen(fields)
 
     async def delete(self, slug: str, user_id: int) -> None:
         async with self._context.database.write() as connection:
-            row = await _find_article(connection, slug)
+            row = await _find_visible_article(connection, slug, user_id)
             _check_author(row, user_id, "article")
             tag_names = (await _tags_by_article(connection, [row.id]))[row.id]
             await connection.execute(delete(articles).where(articles.c.id == row.id))
@@ -282,7 +359,7 @@ class ArticleService:
         self, slug: str, user_id: int, *, is_favorite: bool
     ) -> dict[str, Any]:
         async with self._context.database.write() as connection:
-            row = await _find_article(connection, slug)
+            row = await _find_visible_article(connection, slug, user_id)
             is_changed = await _change_favorite(
                 connection, row.id, user_id, is_favorite
             )
@@ -367,10 +444,30 @@ def _view_value(
     }
 
 
-async def _find_article(connection: AsyncConnection, slug: str) -> AnyRow:
+async def _find_article(
+    connection: AsyncConnection, slug: str, *, published_only: bool = False
+) -> AnyRow:
     query = _articles_with_authors().where(articles.c.slug == slug)
+    if published_only:
+        query = query.where(ARTICLE_IS_PUBLISHED)
+
     row = (await connection.execute(query)).one_or_none()
     if row is None:
+        raise NotFound("article", f"{slug!r} not found")
+
+    return row
+
+
+async def _find_visible_article(
+    connection: AsyncConnection, slug: str, viewer_id: int
+) -> AnyRow:
+    """Find a published article, or an unpublished one that the viewer wrote.
+
+    Anyone else gets 404 for an unpublished article, not 403, so its slug
+    does not reveal that it exists.
+    """
+    row = await _find_article(connection, slug)
+    if row.moderation_status != APPROVED and row.author_id != viewer_id:
         raise NotFound("article", f"{slug!r} not found")
 
     return row
@@ -451,6 +548,16 @@ async def _favorited_among(
 
 
 # --- writes ----------------------------------------------------------------------
+
+
+async def _queue_for_status(
+    connection: AsyncConnection, article_id: int, status: str, values: dict[str, Any]
+) -> None:
+    """Queue an edit held as pending; drop a queued check that an approval ends."""
+    if status == PENDING:
+        await enqueue(connection, ARTICLE, article_id, values["updated_at"])
+    else:
+        await dequeue(connection, ARTICLE, article_id)
 
 
 def _check_author(row: AnyRow, user_id: int, resource: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from livify.platform.tables import APPROVED
+
 if TYPE_CHECKING:
     from livify.platform.sql import AnyRow
 
@@ -60,12 +62,13 @@ def article(
             following=following,
         ),
     )
+    _add_moderation_status(rendered, row)
     return rendered
 
 
 def comment(row: AnyRow, *, following: bool) -> dict[str, Any]:
     """Render a comment row joined with its author's `author_*` columns."""
-    return {
+    rendered = {
         "id": row.id,
         "createdAt": format_timestamp(row.created_at),
         "updatedAt": format_timestamp(row.updated_at),
@@ -77,3 +80,15 @@ def comment(row: AnyRow, *, following: bool) -> dict[str, Any]:
             following=following,
         ),
     }
+    _add_moderation_status(rendered, row)
+    return rendered
+
+
+def _add_moderation_status(rendered: dict[str, Any], row: AnyRow) -> None:
+    """Mark a post that only its author sees: `"moderation": "pending"`.
+
+    Published posts carry no such field, so their JSON is the RealWorld one.
+    """
+    status = getattr(row, "moderation_status", APPROVED)
+    if status != APPROVED:
+        rendered["moderation"] = status

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from livify.db import Database
 from livify.platform.caching import PlatformCache
 from livify.platform.events import EventBus
+from livify.platform.moderation import Moderation
 from livify.platform.security import PasswordHashing, TokenService
 from livify.platform.viewer import ViewerState
 from livify.ratelimit import RateLimiter
@@ -25,3 +26,5 @@ class Context:
     # Login attempts per account are limited here, because the account is in
     # the request body, which the rate-limit middleware does not read.
     limiter: RateLimiter | None = None
+    # None when moderation is off: every post is published at once.
+    moderation: Moderation | None = None

@@ -25,6 +25,8 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
+    literal_column,
 )
 from sqlalchemy.engine import Dialect
 
@@ -76,6 +78,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Values of `moderation_status` on articles and comments. Only approved posts
+# are shown to anyone but their author; see `livify.platform.moderation`.
+APPROVED = "approved"
+PENDING = "pending"
+REJECTED = "rejected"
 
 
 users = Table(
@@ -132,7 +141,7 @@ articles = Table(
     Column("favorites_count", Integer, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    Index("ix_articles_created_at_id", "created_at", "id"),
+    Column("moderation_status", String(16), nullable=False, server_default=APPROVED),
     Index("ix_articles_author_id_created_at_id", "author_id", "created_at", "id"),
 )
 
@@ -199,6 +208,42 @@ comments = Table(
     Column("body", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("moderation_status", String(16), nullable=False, server_default=APPROVED),
     Index("ix_comments_article_id_created_at_id", "article_id", "created_at", "id"),
     Index("ix_comments_author_id", "author_id"),
+)
+
+# The literal, not a bound parameter, so that PostgreSQL can match the
+# partial index below even in a generic plan of a prepared statement.
+ARTICLE_IS_PUBLISHED = articles.c.moderation_status == literal_column(f"'{APPROVED}'")
+COMMENT_IS_PUBLISHED = comments.c.moderation_status == literal_column(f"'{APPROVED}'")
+
+# Counting and paging all published articles reads only this index.
+Index(
+    "ix_articles_published_created_at_id",
+    articles.c.created_at,
+    articles.c.id,
+    postgresql_where=ARTICLE_IS_PUBLISHED,
+    sqlite_where=ARTICLE_IS_PUBLISHED,
+)
+
+moderation_queue = Table(
+    "moderation_queue",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # "article" or "comment"; `target_id` is that table's id. There is no
+    # foreign key, so a deleted post leaves a row that the worker drops.
+    Column("kind", String(16), nullable=False),
+    Column("target_id", Id, nullable=False),
+    # Bumped by each edit, so a check of older text never publishes newer.
+    Column("revision", Integer, nullable=False, server_default="1"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    # A worker's claim: the row is its own until `locked_until`, and a write
+    # that does not carry `claim_token` changes nothing.
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("claim_token", String(32), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "target_id", name="uq_moderation_queue_kind_target_id"),
+    Index("ix_moderation_queue_next_attempt_at", "next_attempt_at"),
 )

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from livify.db import Database
 from livify.platform import limits
-from livify.platform.tables import articles, users
+from livify.platform.tables import ARTICLE_IS_PUBLISHED, articles, users
 
 logger = structlog.get_logger(__name__)
 
@@ -45,6 +45,7 @@ async def hot_paths(
     query = (
         select(articles.c.slug, users.c.username)
         .join(users, users.c.id == articles.c.author_id)
+        .where(ARTICLE_IS_PUBLISHED)
         .order_by(articles.c.favorites_count.desc(), articles.c.id.desc())
         .limit(top_articles)
     )

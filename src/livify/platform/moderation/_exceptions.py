@@ -1,0 +1,15 @@
+"""Errors of content moderation.
+
+ModerationUnavailable: the service timed out, failed, sent an answer that
+    is not a verdict, or the client refused the call (breaker open,
+    bulkhead full). The post is then held as pending and queued.
+
+A rejection is not an exception here: it is a `Verdict`, which the
+services turn into `Unprocessable` (422) for the client.
+"""
+
+from __future__ import annotations
+
+
+class ModerationUnavailable(Exception):
+    """The moderation service gave no verdict; check the post again later."""
