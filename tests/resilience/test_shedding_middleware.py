@@ -13,6 +13,7 @@ from livify.resilience import (
     AimdLimit,
     DeadlineMiddleware,
     LoadSheddingMiddleware,
+    remaining_seconds,
 )
 from livify.types import Receive, Scope, Send
 
@@ -183,3 +184,21 @@ def test_nonpositive_deadline_raises() -> None:
 
     with pytest.raises(ValueError, match="write_timeout_seconds must be positive"):
         DeadlineMiddleware(app, write_timeout_seconds=0)
+
+
+async def test_deadline_is_visible_to_outbound_calls() -> None:
+    """Inside the request, remaining_seconds() counts down from the timeout."""
+    seen: list[float | None] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(remaining_seconds())
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    middleware = DeadlineMiddleware(app, read_timeout_seconds=2.0)
+    async with client_for(middleware) as client:
+        await client.get("/")
+
+    assert seen[0] is not None
+    assert 1.5 < seen[0] <= 2.0
+    assert remaining_seconds() is None

@@ -4,9 +4,11 @@ Reads (GET, HEAD, OPTIONS) get `read_timeout_seconds` and every other
 method gets `write_timeout_seconds`. When the deadline passes, the
 application's task is cancelled, so its `async with` blocks exit: a database
 transaction in progress is rolled back and its connection returns to the
-pool. If no response has started, the client gets `504 Gateway Timeout`
-with a body from `error_body`. If one has started, the middleware just
-returns and the server closes the unfinished response.
+pool. Inside, `livify.resilience.remaining_seconds()` returns what is
+left, so outbound calls made for the request stop in time. If no response
+has started, the client gets `504 Gateway Timeout` with a body from
+`error_body`. If one has started, the middleware just returns and the
+server closes the unfinished response.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TypeAlias
 import orjson
 import structlog
 
+from livify.resilience._deadline import deadline
 from livify.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = structlog.get_logger(__name__)
@@ -93,7 +96,8 @@ class DeadlineMiddleware:
 
         try:
             async with asyncio.timeout(timeout_seconds) as timeout:
-                await self.app(scope, receive, tracking_send)
+                with deadline(timeout_seconds):
+                    await self.app(scope, receive, tracking_send)
         except TimeoutError:
             # A TimeoutError raised by the application itself is not ours.
             if not timeout.expired():
