@@ -4,8 +4,9 @@ This is the only module that wires the platform to the toolkit. Middleware,
 from the outside in: fixed paths (`/metrics`, `/livez`, `/readyz`), tracing
 (when configured), golden-signal metrics and access logs, load
 shedding, request deadlines, the body size
-limit, CORS, gzip, HTTP cache headers (ETag, 304, Cache-Control), the
-response cache for anonymous reads, then FastAPI's router.
+limit, rate limits, CORS, the response cache for anonymous reads (which
+stores finished responses), gzip, HTTP cache headers (ETag, 304,
+Cache-Control), then FastAPI's router.
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ def create_app(
     )
     sampler = RuntimeSampler(
         runtime_metrics,
+        flushes=[http_metrics.flush],
         pool_probes=[
             lambda: [
                 PoolStatus(name, **stats)
@@ -211,6 +213,7 @@ def create_app(
                 await moderation.aclose()
             await sampler.aclose()
             await database.aclose()
+            http_metrics.flush()
             if is_multiprocess():
                 # Drop this worker's live gauges (in-flight, memory) from the totals.
                 mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
@@ -256,24 +259,26 @@ def _install_middleware(
 ) -> None:
     """Wrap the router in the middleware stack described in the module docstring."""
     # add_middleware wraps what is there, so the last one added runs first.
+    policy = CachePolicy(
+        max_age_seconds=settings.http_max_age_seconds,
+        shared_max_age_seconds=settings.http_shared_max_age_seconds,
+    )
+    app.add_middleware(
+        HttpCacheHeadersMiddleware, policy=policy, is_public_path=_is_public_path
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    # Outside gzip and the cache headers, so a hit replays a finished response.
     if layers is not None:
         app.add_middleware(
             ResponseCacheMiddleware,
             cache=layers.namespace(
-                "responses", version=VIEW_VERSION, ttl_seconds=VIEW_TTL_SECONDS
+                "responses",
+                version=VIEW_VERSION,
+                ttl_seconds=VIEW_TTL_SECONDS,
+                stale_if_error_seconds=policy.stale_if_error_seconds,
             ),
             tags_for=response_tags,
         )
-
-    app.add_middleware(
-        HttpCacheHeadersMiddleware,
-        policy=CachePolicy(
-            max_age_seconds=settings.http_max_age_seconds,
-            shared_max_age_seconds=settings.http_shared_max_age_seconds,
-        ),
-        is_public_path=_is_public_path,
-    )
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     # CORS headers depend on the request's Origin, so they are added outside
     # the response cache and never replayed to another origin.
     if settings.cors_origins:
@@ -318,6 +323,7 @@ def _install_middleware(
             excluded_paths=FIXED_PATHS,
             access_log_sample_ratio=settings.access_log_sample_ratio,
             slow_request_seconds=settings.slow_request_seconds,
+            names_spans=tracing is not None,
         )
 
     if tracing is not None:

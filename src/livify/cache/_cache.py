@@ -63,6 +63,8 @@ class Cache:
     a probability that grows as expiry nears and with the last load's
     duration (XFetch, `early_refresh_beta`; 0 turns it off). A loader that
     raises `NotFound` is cached as not found for `negative_ttl_seconds`.
+    With `stale_if_error_seconds`, L1 keeps each entry that long past its
+    expiry, so `get_stale` can answer while its source is failing.
 
     With `lease_ttl_seconds` set and Redis up, a process that misses takes a
     Redis lease on the key before loading, and the processes that find it
@@ -79,6 +81,7 @@ class Cache:
         version: int | str = 1,
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
         stale_while_revalidate_seconds: float = 0.0,
+        stale_if_error_seconds: float = 0.0,
         negative_ttl_seconds: float = DEFAULT_NEGATIVE_TTL_SECONDS,
         early_refresh_beta: float = DEFAULT_EARLY_REFRESH_BETA,
         lease_ttl_seconds: float | None = None,
@@ -93,6 +96,7 @@ class Cache:
 
         _check_non_negative(
             stale_while_revalidate_seconds=stale_while_revalidate_seconds,
+            stale_if_error_seconds=stale_if_error_seconds,
             early_refresh_beta=early_refresh_beta,
         )
         if lease_ttl_seconds is not None and lease_ttl_seconds <= 0:
@@ -106,6 +110,7 @@ class Cache:
         self.namespace = namespace
         self.version = str(version)
         self.stale_while_revalidate_seconds = stale_while_revalidate_seconds
+        self.stale_if_error_seconds = stale_if_error_seconds
         self.ttl_seconds = self._check_ttl(ttl_seconds)
         self.negative_ttl_seconds = self._check_ttl(negative_ttl_seconds)
         self.early_refresh_beta = early_refresh_beta
@@ -163,6 +168,28 @@ class Cache:
 
         self._store_l1(full_key, entry, now)
         self._layers.hooks.on_hit(self.namespace, "l2")
+        return entry.decode()
+
+    def get_stale(self, key: str) -> Any:
+        """Return the last value stored for `key` in this process, even expired.
+
+        For serving stale-if-error: after a load failed, a caller may answer
+        with the value that expired less than `stale_if_error_seconds` ago.
+        Returns None when there is none, when a tag of the entry was
+        invalidated since (a known-outdated value is never served) or when
+        the entry is a cached not-found.
+        """
+        layers = self._layers
+        entry = layers.l1.get(self._full_key(key))
+        if (
+            entry is None
+            or entry.kind is ValueKind.NOT_FOUND
+            or layers.clock() >= entry.error_until
+            or not layers.tags.is_current(entry.tag_versions)
+        ):
+            return None
+
+        layers.hooks.on_stale_served(self.namespace)
         return entry.decode()
 
     async def set(
@@ -459,13 +486,16 @@ class Cache:
 
         freshness = self._freshness(entry, now)
         if now >= entry.l1_expires_at or freshness is Freshness.EXPIRED:
-            layers.l1.delete(full_key)
+            # Kept past its expiry only as a fallback for `get_stale`.
+            if now >= entry.error_until:
+                layers.l1.delete(full_key)
             return None
         return entry, freshness
 
     def _store_l1(self, full_key: str, entry: Entry, now: float) -> None:
         layers = self._layers
         entry.l1_expires_at = entry.stale_until
+        entry.error_until = entry.stale_until + self.stale_if_error_seconds
         if layers.redis is not None:
             entry.l1_expires_at = min(entry.stale_until, now + layers.l1_ttl_seconds)
         layers.l1.set(full_key, entry)

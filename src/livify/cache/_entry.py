@@ -53,6 +53,8 @@ class Entry:
     tag_versions: dict[str, int]
     namespace: str = ""
     l1_expires_at: float = 0.0
+    error_until: float = 0.0
+    """Until then L1 keeps the entry after expiry, for stale-if-error."""
     size_bytes: int = 0
 
     def decode(self) -> Any:

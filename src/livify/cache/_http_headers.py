@@ -126,12 +126,8 @@ class HttpCacheHeadersMiddleware:
             (b"cache-control", cache_control),
             (b"vary", b"Authorization, Accept-Encoding"),
         ]
-        if _matches(request_headers.get(b"if-none-match"), etag):
-            kept = [
-                (name, value)
-                for name, value in response_headers
-                if name not in (b"content-length", b"content-type")
-            ]
+        if matches_if_none_match(request_headers.get(b"if-none-match"), etag):
+            kept = not_modified_headers(response_headers)
             await _replay(send, {**start, "status": 304}, kept, b"")
             return
 
@@ -180,7 +176,18 @@ def _strong_etag(body: bytes) -> bytes:
     return f'"{digest}"'.encode()
 
 
-def _matches(if_none_match: bytes | None, etag: bytes) -> bool:
+def not_modified_headers(
+    headers: list[tuple[bytes, bytes]],
+) -> list[tuple[bytes, bytes]]:
+    """Return the headers of a 304 made from those of the full response."""
+    return [
+        (name, value)
+        for name, value in headers
+        if name not in (b"content-length", b"content-type")
+    ]
+
+
+def matches_if_none_match(if_none_match: bytes | None, etag: bytes) -> bool:
     """Apply RFC 9110 section 13.1.2: `*` or any listed tag, weak or strong."""
     if if_none_match is None:
         return False
