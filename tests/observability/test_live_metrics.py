@@ -12,6 +12,7 @@ import httpx
 import pytest
 import yaml
 
+from livify.observability._tally import DEFAULT_FLUSH_INTERVAL_SECONDS
 from tests.deploy.tools import RULES_FILE, require_tool
 from tests.live.server import HOST, LiveServer, find_free_port, start_live_server
 from tests.observability.test_app_signals import scraped_counts
@@ -53,6 +54,9 @@ def test_two_workers_report_summed_totals(
     # The start-up probe has already sent GET /api/tags at least once.
     before = scraped_counts(httpx.get(f"{two_workers.origin}/metrics").text)[key]
     send_requests(two_workers, REQUESTS)
+    # Each worker adds its counts to the shared files at least once a flush
+    # interval (RequestTally), so wait for the last one.
+    time.sleep(DEFAULT_FLUSH_INTERVAL_SECONDS * 2)
 
     totals = []
     for _ in range(6):

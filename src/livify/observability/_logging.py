@@ -7,6 +7,7 @@ line a process writes has one format.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import sys
 from collections.abc import MutableMapping
@@ -21,6 +22,21 @@ REDACTED_KEYS = frozenset(
     {"password", "password_hash", "token", "authorization", "secret", "secret_key"}
 )
 REDACTED = "[redacted]"
+# One context variable instead of structlog's bind_contextvars, which costs
+# several times more per request (a dict and a variable per key).
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "livify_request_id", default=None
+)
+
+
+def add_request_id(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Add the id of the request being served, if any."""
+    value = request_id.get()
+    if value is not None:
+        event.setdefault("request_id", value)
+    return event
 
 
 def add_trace_context(
@@ -91,6 +107,7 @@ def configure_logging(*, level: str = "info", json: bool = True) -> None:
 
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_request_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_trace_context,

@@ -17,6 +17,12 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from livify.observability._tally import (
+    DEFAULT_FLUSH_INTERVAL_SECONDS,
+    RequestTally,
+    call_on_collect,
+)
+
 # Bucket bounds in seconds, 1 ms to 10 s. Every latency SLO threshold must be
 # one of them, because PromQL can only count requests at a bucket boundary.
 LATENCY_BUCKETS_SECONDS = (
@@ -43,9 +49,21 @@ HTTP_LABELS = ("http_request_method", "http_route", "http_response_status_code")
 
 
 class HttpServerMetrics:
-    """Latency, traffic, errors and in-flight requests of an HTTP server."""
+    """Latency, traffic, errors and in-flight requests of an HTTP server.
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    Latency and in-flight counts go through `tally` and reach the metrics on
+    `flush()`, which every collection of `registry` calls first; see
+    `RequestTally` for why and how late they can be.
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        *,
+        flush_interval_seconds: float = DEFAULT_FLUSH_INTERVAL_SECONDS,
+    ) -> None:
+        # Registered first, so a collection flushes before reading the rest.
+        call_on_collect(registry, self.flush)
         self.request_duration = Histogram(
             "http_server_request_duration_seconds",
             "Duration of HTTP server requests, to the last body byte sent.",
@@ -66,6 +84,16 @@ class HttpServerMetrics:
             ("http_request_method", "http_route", "error_type"),
             registry=registry,
         )
+        self.tally = RequestTally(
+            self.request_duration,
+            self.active_requests,
+            LATENCY_BUCKETS_SECONDS,
+            flush_interval_seconds=flush_interval_seconds,
+        )
+
+    def flush(self) -> None:
+        """Write the requests counted since the last flush to the metrics."""
+        self.tally.flush()
 
 
 class RuntimeMetrics:

@@ -1,7 +1,8 @@
 """Pure ASGI middleware that measures every HTTP request and logs it.
 
-Per request it records the latency histogram, the in-flight gauge and the
-error counter, labelled by the route template that the router matched
+Per request it counts the latency and in-flight requests (through
+`RequestTally`, flushed to the histogram and gauge in bulk) and any error,
+labelled by the route template that the router matched
 (`/api/articles/{slug}`), never by the raw path, so label cardinality stays
 bounded. It also gives each request an id, binds it to the log context and
 writes the access and slow-request log lines.
@@ -19,8 +20,8 @@ from typing import Any
 
 import structlog
 from opentelemetry import trace
-from prometheus_client import Gauge, Histogram
 
+from livify.observability._logging import request_id as log_request_id
 from livify.observability._metrics import HttpServerMetrics
 from livify.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -56,7 +57,8 @@ class ObservabilityMiddleware:
     and health probes, so that scrapes do not count as traffic).
     `access_log_sample_ratio` is the share of ordinary requests logged (0.0
     to 1.0); requests slower than `slow_request_seconds` and failed requests
-    are always logged.
+    are always logged. `names_spans` renames the current OpenTelemetry
+    span after the route; turn it off when no tracing middleware runs.
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class ObservabilityMiddleware:
         slow_request_seconds: float = DEFAULT_SLOW_REQUEST_SECONDS,
         clock: Callable[[], float] = time.perf_counter,
         sample: Callable[[], float] = random.random,
+        names_spans: bool = True,
     ) -> None:
         if not 0.0 <= access_log_sample_ratio <= 1.0:
             msg = (
@@ -82,11 +85,9 @@ class ObservabilityMiddleware:
         self.excluded_paths = frozenset(excluded_paths)
         self.access_log_sample_ratio = access_log_sample_ratio
         self.slow_request_seconds = slow_request_seconds
+        self.names_spans = names_spans
         self._clock = clock
         self._sample = sample
-        # labels() costs a lock and a dict build per call; children are reused.
-        self._duration_children: dict[tuple[str, str, str], Histogram] = {}
-        self._active_children: dict[str, Gauge] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.excluded_paths:
@@ -95,6 +96,7 @@ class ObservabilityMiddleware:
 
         method = scope["method"] if scope["method"] in KNOWN_METHODS else "_OTHER"
         request_id = _request_id(scope)
+        request_id_header = (REQUEST_ID_HEADER, request_id.encode())
         status = 500
         error_type: str | None = None
         started = self._clock()
@@ -103,56 +105,34 @@ class ObservabilityMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                # The tracing middleware ends its span with the last body
-                # message, so name it now, when the router has matched.
-                _name_server_span(method, scope)
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (REQUEST_ID_HEADER, request_id.encode()),
-                ]
+                if self.names_spans:
+                    # The tracing middleware ends its span with the last body
+                    # message, so name it now, when the router has matched.
+                    _name_server_span(method, scope)
+                message["headers"] = [*message.get("headers", ()), request_id_header]
             await send(message)
 
-        active = self._active_children.get(method)
-        if active is None:
-            active = self.metrics.active_requests.labels(method)
-            self._active_children[method] = active
-
-        active.inc()
-        context_tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        tally = self.metrics.tally
+        tally.started(method)
+        context_token = log_request_id.set(request_id)
         try:
             await self.app(scope, receive, send_with_status)
         except Exception as exc:
             error_type = type(exc).__name__
             raise
         finally:
-            duration = self._clock() - started
-            active.dec()
+            now = self._clock()
+            duration = now - started
             route = _route_template(scope)
-            self._record(method, route, status, error_type, duration)
+            tally.finished(method, (method, route, str(status)), duration, now)
+            if error_type is None and status >= 500:
+                error_type = str(status)
+
+            if error_type is not None:
+                self.metrics.errors.labels(method, route, error_type).inc()
+
             self._log(scope, method, route, status, error_type, duration)
-            structlog.contextvars.reset_contextvars(**context_tokens)
-
-    def _record(
-        self,
-        method: str,
-        route: str,
-        status: int,
-        error_type: str | None,
-        duration: float,
-    ) -> None:
-        key = (method, route, str(status))
-        child = self._duration_children.get(key)
-        if child is None:
-            child = self.metrics.request_duration.labels(*key)
-            self._duration_children[key] = child
-        child.observe(duration)
-
-        if error_type is None and status >= 500:
-            error_type = str(status)
-
-        if error_type is not None:
-            self.metrics.errors.labels(method, route, error_type).inc()
+            log_request_id.reset(context_token)
 
     def _log(
         self,

@@ -40,17 +40,23 @@ PoolProbe = Callable[[], Sequence[PoolStatus]]
 
 
 class RuntimeSampler:
-    """Update `RuntimeMetrics` every `interval_seconds` until stopped."""
+    """Update `RuntimeMetrics` every `interval_seconds` until stopped.
+
+    Each tick also calls `flushes`, such as `HttpServerMetrics.flush`, so
+    counts kept in the process reach the shared metrics files in time.
+    """
 
     def __init__(
         self,
         metrics: RuntimeMetrics,
         *,
         pool_probes: Sequence[PoolProbe] = (),
+        flushes: Sequence[Callable[[], None]] = (),
         interval_seconds: float = DEFAULT_SAMPLE_INTERVAL_SECONDS,
     ) -> None:
         self.metrics = metrics
         self.pool_probes = list(pool_probes)
+        self.flushes = list(flushes)
         self.interval_seconds = interval_seconds
         self._task: asyncio.Task[None] | None = None
 
@@ -71,6 +77,9 @@ class RuntimeSampler:
     def sample_once(self, loop_lag_seconds: float = 0.0) -> None:
         """Record one sample; the loop lag is measured by the running task."""
         self.metrics.event_loop_lag.set(loop_lag_seconds)
+        for flush in self.flushes:
+            flush()
+
         self._sample_process()
         for probe in self.pool_probes:
             for status in probe():
