@@ -48,6 +48,11 @@ class LoadResult:
         """Successful responses per second of arrivals."""
         return len(self.ok_samples) / self.duration_seconds
 
+    def goodput_within(self, latency_seconds: float) -> float:
+        """Successful responses no slower than `latency_seconds`, per second."""
+        fast = sum(1 for _, latency in self.ok_samples if latency <= latency_seconds)
+        return fast / self.duration_seconds
+
     def ok_quantile(self, quantile: float, *, after_seconds: float = 0.0) -> float:
         """Return a latency quantile of 2xx responses (nearest rank), nan if none.
 
