@@ -237,6 +237,7 @@ def create_app(
     app.state.settings = settings
     app.state.context = context
     app.state.platform = Platform.from_context(context)
+    app.state.moderation = moderation
     app.state.metrics_registry = registry
     install_error_handlers(app)
     app.include_router(api_router)

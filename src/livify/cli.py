@@ -160,8 +160,19 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     rules.set_defaults(handler=_rules)
 
+    _add_moderation_command(commands)
     _add_loadtest_commands(commands)
     return parser
+
+
+def _add_moderation_command(commands: argparse._SubParsersAction[Any]) -> None:
+    from livify.platform.moderation import add_moderation_arguments
+
+    moderation = commands.add_parser(
+        "moderation", help="run the reference content moderation service"
+    )
+    add_moderation_arguments(moderation)
+    moderation.set_defaults(handler=_moderation)
 
 
 def _add_loadtest_commands(commands: argparse._SubParsersAction[Any]) -> None:
@@ -321,6 +332,12 @@ def _loadtest(args: argparse.Namespace) -> int:
     from livify.loadtest import run_loadtest_command
 
     return run_loadtest_command(args)
+
+
+def _moderation(args: argparse.Namespace) -> int:
+    from livify.platform.moderation import run_moderation_command
+
+    return run_moderation_command(args)
 
 
 def _capacity(args: argparse.Namespace) -> int:

@@ -11,6 +11,10 @@ check it again later.
 from __future__ import annotations
 
 from livify.platform.moderation._client import ModerationClient, Verdict
+from livify.platform.moderation._command import (
+    add_moderation_arguments,
+    run_moderation_command,
+)
 from livify.platform.moderation._dependency import build_moderation_dependency
 from livify.platform.moderation._exceptions import ModerationUnavailable
 from livify.platform.moderation._gate import Moderation
@@ -45,8 +49,10 @@ __all__ = [
     "ModerationWorker",
     "QueuedPost",
     "Verdict",
+    "add_moderation_arguments",
     "build_moderation_dependency",
     "create_moderation_app",
     "dequeue",
     "enqueue",
+    "run_moderation_command",
 ]
