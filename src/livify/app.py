@@ -2,11 +2,10 @@
 
 This is the only module that wires the platform to the toolkit. Middleware,
 from the outside in: fixed paths (`/metrics`, `/livez`, `/readyz`), tracing
-(when configured), golden-signal metrics and access logs, load
-shedding, request deadlines, the body size
-limit, rate limits, CORS, the response cache for anonymous reads (which
-stores finished responses), gzip, HTTP cache headers (ETag, 304,
-Cache-Control), then FastAPI's router.
+(when configured), golden-signal metrics and access logs, load shedding, the
+body size limit, rate limits, CORS, the response cache for anonymous reads
+(which stores finished responses), request deadlines, gzip, HTTP cache
+headers (ETag, 304, Cache-Control), then FastAPI's router.
 """
 
 from __future__ import annotations
@@ -122,6 +121,7 @@ def create_app(
 
     registry = CollectorRegistry()
     http_metrics = HttpServerMetrics(registry)
+    shedding_metrics = SheddingMetrics(registry)
     runtime_metrics = RuntimeMetrics(registry)
 
     database = Database(
@@ -165,7 +165,7 @@ def create_app(
     )
     sampler = RuntimeSampler(
         runtime_metrics,
-        flushes=[http_metrics.flush],
+        flushes=[http_metrics.flush, shedding_metrics.flush],
         pool_probes=[
             lambda: [
                 PoolStatus(name, **stats)
@@ -214,6 +214,7 @@ def create_app(
             await sampler.aclose()
             await database.aclose()
             http_metrics.flush()
+            shedding_metrics.flush()
             if is_multiprocess():
                 # Drop this worker's live gauges (in-flight, memory) from the totals.
                 mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
@@ -243,7 +244,14 @@ def create_app(
     app.include_router(api_router)
 
     _install_middleware(
-        app, settings, layers, limiter, http_metrics, tracing, database, registry
+        app,
+        settings,
+        layers,
+        limiter,
+        (http_metrics, shedding_metrics),
+        tracing,
+        database,
+        registry,
     )
     return app
 
@@ -253,12 +261,13 @@ def _install_middleware(
     settings: Settings,
     layers: LayeredCache | None,
     limiter: RateLimiter | None,
-    http_metrics: HttpServerMetrics,
+    metrics: tuple[HttpServerMetrics, SheddingMetrics],
     tracing: Tracing | None,
     database: Database,
     registry: CollectorRegistry,
 ) -> None:
     """Wrap the router in the middleware stack described in the module docstring."""
+    http_metrics, shedding_metrics = metrics
     # add_middleware wraps what is there, so the last one added runs first.
     policy = CachePolicy(
         max_age_seconds=settings.http_max_age_seconds,
@@ -268,6 +277,15 @@ def _install_middleware(
         HttpCacheHeadersMiddleware, policy=policy, is_public_path=_is_public_path
     )
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    # Inside the response cache: a hit needs no timer, and concurrent misses
+    # wait for one load that the deadline bounds.
+    app.add_middleware(
+        DeadlineMiddleware,
+        read_timeout_seconds=settings.request_read_timeout_seconds,
+        write_timeout_seconds=settings.request_write_timeout_seconds,
+        error_body=deadline_exceeded_body,
+        excluded_paths=FIXED_PATHS,
+    )
     # Outside gzip and the cache headers, so a hit replays a finished response.
     if layers is not None:
         app.add_middleware(
@@ -301,17 +319,10 @@ def _install_middleware(
         )
 
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        DeadlineMiddleware,
-        read_timeout_seconds=settings.request_read_timeout_seconds,
-        write_timeout_seconds=settings.request_write_timeout_seconds,
-        error_body=deadline_exceeded_body,
-        excluded_paths=FIXED_PATHS,
-    )
     if settings.shedding_enabled:
         app.add_middleware(
             LoadSheddingMiddleware,
-            admission=_admission(settings, registry),
+            admission=_admission(settings, shedding_metrics),
             retry_after_seconds=settings.shedding_retry_after_seconds,
             error_body=overloaded_body,
             excluded_paths=FIXED_PATHS,
@@ -340,7 +351,7 @@ def _install_middleware(
     )
 
 
-def _admission(settings: Settings, registry: CollectorRegistry) -> Admission:
+def _admission(settings: Settings, hooks: SheddingMetrics) -> Admission:
     limit = AimdLimit(
         initial_limit=settings.shedding_initial_limit,
         min_limit=settings.shedding_min_limit,
@@ -351,7 +362,7 @@ def _admission(settings: Settings, registry: CollectorRegistry) -> Admission:
         limit,
         queue_size=settings.shedding_queue_size,
         queue_timeout_seconds=settings.shedding_queue_timeout_seconds,
-        hooks=SheddingMetrics(registry),
+        hooks=hooks,
     )
 
 

@@ -13,6 +13,7 @@ from livify.observability._metrics import (
 )
 from livify.observability._middleware import ObservabilityMiddleware
 from livify.observability._sampler import PoolStatus, RuntimeSampler
+from livify.observability._tally import call_on_collect, observe_many
 from livify.observability._tracing import Tracing, create_tracer_provider
 
 __all__ = [
@@ -27,7 +28,9 @@ __all__ = [
     "RuntimeMetrics",
     "RuntimeSampler",
     "Tracing",
+    "call_on_collect",
     "configure_logging",
     "create_tracer_provider",
     "is_multiprocess",
+    "observe_many",
 ]

@@ -86,6 +86,17 @@ class RequestTally:
         return child
 
 
+def observe_many(histogram: Histogram, value: float, count: int) -> None:
+    """Record `count` observations of `value` on a histogram (or a labelled child).
+
+    For counts kept in plain Python on a hot path and recorded in bulk.
+    """
+    counts = [0.0] * (len(histogram._upper_bounds) + 1)
+    counts[bisect.bisect_left(histogram._upper_bounds, value)] = count
+    counts[-1] = value * count
+    _add_observations(histogram, counts)
+
+
 def _add_observations(child: Histogram, counts: list[float]) -> None:
     """Add bucket counts and a sum to a histogram child in one step per bucket.
 
