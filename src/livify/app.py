@@ -53,7 +53,6 @@ from livify.observability import (
 from livify.platform import migrate
 from livify.platform.cache_keys import response_tags
 from livify.platform.caching import (
-    VIEW_TTL_SECONDS,
     VIEW_VERSION,
     Invalidator,
     PlatformCache,
@@ -145,7 +144,7 @@ def create_app(
         if settings.cache_url
         else None
     )
-    cache = PlatformCache(layers)
+    cache = PlatformCache(layers, view_ttl_seconds=settings.cache_ttl_seconds)
     limiter = _rate_limiter(settings, registry)
     purger = EdgePurger(settings.edge_purge_urls) if settings.edge_purge_urls else None
     events = EventBus()
@@ -293,7 +292,7 @@ def _install_middleware(
             cache=layers.namespace(
                 "responses",
                 version=VIEW_VERSION,
-                ttl_seconds=VIEW_TTL_SECONDS,
+                ttl_seconds=settings.cache_ttl_seconds,
                 stale_if_error_seconds=policy.stale_if_error_seconds,
             ),
             tags_for=response_tags,

@@ -50,6 +50,9 @@ DEFAULT_GRACEFUL_SHUTDOWN_SECONDS = 30.0
 # Under the read deadline, so a runaway query ends before its request does.
 DEFAULT_STATEMENT_TIMEOUT_SECONDS = 2.5
 SQLITE_FILE_NAME = "livify.sqlite3"
+# The platform's VIEW_TTL_SECONDS; not imported, because importing the cache
+# here would load prometheus_client before the CLI sets multiprocess mode.
+DEFAULT_CACHE_TTL_SECONDS = 300.0
 
 
 def default_data_dir() -> Path:
@@ -161,6 +164,13 @@ class Settings(BaseSettings):
         "empty turns the application cache off",
     )
     cache_key_prefix: str = "livify"
+    cache_ttl_seconds: float = Field(
+        default=DEFAULT_CACHE_TTL_SECONDS,
+        gt=0,
+        le=86_400,
+        description="how long a cached view lives; writes invalidate views at "
+        "once, so this only bounds staleness after a lost invalidation",
+    )
     edge_purge_urls: list[str] = Field(
         default_factory=list,
         description="edge caches (Varnish) to purge after writes, "

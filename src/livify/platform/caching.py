@@ -33,16 +33,15 @@ VIEW_TTL_SECONDS = 300.0
 # can keep using a valid token for up to this long.
 USER_EXISTS_TTL_SECONDS = 60.0
 
-NAMESPACE_TTLS = {
-    "article": VIEW_TTL_SECONDS,
-    "article_page": VIEW_TTL_SECONDS,
-    "comments": VIEW_TTL_SECONDS,
-    "profile": VIEW_TTL_SECONDS,
-    "tag_list": VIEW_TTL_SECONDS,
-    "user_favorites": VIEW_TTL_SECONDS,
-    "user_follows": VIEW_TTL_SECONDS,
-    "user_exists": USER_EXISTS_TTL_SECONDS,
-}
+VIEW_NAMESPACES = (
+    "article",
+    "article_page",
+    "comments",
+    "profile",
+    "tag_list",
+    "user_favorites",
+    "user_follows",
+)
 # Bump when the shape of a cached value changes, so a deploy never reads
 # entries written by the previous version.
 VIEW_VERSION = 1
@@ -59,13 +58,20 @@ class CachedRead:
 class PlatformCache:
     """The platform's cache namespaces over one `LayeredCache`, or none."""
 
-    def __init__(self, layers: LayeredCache | None) -> None:
+    def __init__(
+        self,
+        layers: LayeredCache | None,
+        *,
+        view_ttl_seconds: float = VIEW_TTL_SECONDS,
+    ) -> None:
         self.layers = layers
         self._namespaces: dict[str, Cache] = {}
         if layers is not None:
+            ttls = dict.fromkeys(VIEW_NAMESPACES, view_ttl_seconds)
+            ttls["user_exists"] = min(USER_EXISTS_TTL_SECONDS, view_ttl_seconds)
             self._namespaces = {
                 name: layers.namespace(name, version=VIEW_VERSION, ttl_seconds=ttl)
-                for name, ttl in NAMESPACE_TTLS.items()
+                for name, ttl in ttls.items()
             }
 
     @property
