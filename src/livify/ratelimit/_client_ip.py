@@ -14,6 +14,9 @@ UNKNOWN_CLIENT = "unknown"
 # One IPv6 customer usually gets a whole /64, so counting per address would
 # give each of them 2**64 quotas.
 IPV6_PREFIX_LENGTH = 64
+# Parsing an address with `ipaddress` costs a few microseconds, a large
+# share of a request, so parsed addresses and trust checks are cached.
+DEFAULT_MAX_CACHED_ADDRESSES = 4096
 
 
 class ClientIP:
@@ -26,20 +29,27 @@ class ClientIP:
     Headers from untrusted peers are ignored, as anyone can forge them.
     """
 
-    def __init__(self, *, trusted_proxies: Iterable[str | IPNetwork] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        trusted_proxies: Iterable[str | IPNetwork] = (),
+        max_cached_addresses: int = DEFAULT_MAX_CACHED_ADDRESSES,
+    ) -> None:
         self.trusted_proxies = tuple(
             ipaddress.ip_network(item, strict=False) for item in trusted_proxies
         )
+        self.max_cached_addresses = max_cached_addresses
+        self._is_trusted_peer: dict[str, bool] = {}
 
     def __call__(self, scope: Scope) -> str:
         """Return the client's address as text, or `"unknown"` without a peer."""
         client = scope.get("client")
-        peer = _parse(client[0]) if client else None
+        peer = _canonical(client[0]) if client else None
         if peer is None:
             return UNKNOWN_CLIENT
 
-        if not self.trusted_proxies or not self.is_trusted(peer):
-            return str(peer)
+        if not self.trusted_proxies or not self._is_trusted_text(peer):
+            return peer
 
         chain = _forwarded_chain(scope)
         for address in reversed(chain):
@@ -51,6 +61,16 @@ class ClientIP:
 
     def is_trusted(self, address: IPAddress) -> bool:
         return any(address in network for network in self.trusted_proxies)
+
+    def _is_trusted_text(self, peer: str) -> bool:
+        is_trusted = self._is_trusted_peer.get(peer)
+        if is_trusted is None:
+            address = _parse(peer)
+            is_trusted = address is not None and self.is_trusted(address)
+            if len(self._is_trusted_peer) >= self.max_cached_addresses:
+                self._is_trusted_peer.clear()
+            self._is_trusted_peer[peer] = is_trusted
+        return is_trusted
 
 
 def ip_key(address: str) -> str:
@@ -68,6 +88,14 @@ def _ip_key(address: str) -> str:
     return str(network)
 
 
+@lru_cache(maxsize=DEFAULT_MAX_CACHED_ADDRESSES)
+def _canonical(text: str) -> str | None:
+    """Return the address in `text` in its standard form, or None when invalid."""
+    address = _parse(text)
+    return None if address is None else str(address)
+
+
+@lru_cache(maxsize=DEFAULT_MAX_CACHED_ADDRESSES)
 def _parse(text: str) -> IPAddress | None:
     try:
         address = ipaddress.ip_address(text)

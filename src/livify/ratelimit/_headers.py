@@ -20,8 +20,12 @@ revision (11); compare it before clients rely on it.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
-from livify.ratelimit._limiter import Decision, LimitResult
+from livify.ratelimit._limiter import Decision
+
+# Distinct (limit name, quota, window) triples; a few per limit and tier.
+MAX_CACHED_POLICY_ITEMS = 1024
 
 
 def build_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
@@ -29,37 +33,49 @@ def build_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
     if not decision.results:
         return []
 
-    policies = ", ".join(_policy_item(result) for result in decision.results)
-    states = ", ".join(_state_item(result) for result in decision.results)
-    tightest = min(decision.results, key=lambda result: result.remaining / result.quota)
-    headers = [
-        (b"ratelimit-policy", policies.encode()),
-        (b"ratelimit", states.encode()),
-        (b"x-ratelimit-limit", str(tightest.quota).encode()),
-        (b"x-ratelimit-remaining", str(tightest.remaining).encode()),
-        (b"x-ratelimit-reset", str(_seconds(tightest.usage.reset_seconds)).encode()),
-    ]
-    warned = [result for result in decision.results if result.is_warned]
-    if warned:
-        warning = ", ".join(
-            f'"{result.limit.name}";q={result.quota};r={result.remaining}'
-            for result in warned
+    policy_items = []
+    state_items = []
+    warning_items = []
+    tightest_share = math.inf
+    tightest = (0, 0, 0)
+    for result in decision.results:
+        limit = result.limit
+        policy_item, item_start = _static_parts(
+            limit.name, result.quota, limit.window_seconds
         )
-        headers.append((b"x-ratelimit-warning", warning.encode()))
+        remaining = result.remaining
+        reset = _seconds(result.usage.reset_seconds)
+        policy_items.append(policy_item)
+        state_items.append(f"{item_start};r={remaining};t={reset}")
+        if result.is_warned:
+            warning_items.append(f"{item_start};q={result.quota};r={remaining}")
+
+        share = remaining / result.quota
+        if share < tightest_share:
+            tightest_share = share
+            tightest = (result.quota, remaining, reset)
+
+    quota, remaining, reset = tightest
+    headers = [
+        (b"ratelimit-policy", ", ".join(policy_items).encode()),
+        (b"ratelimit", ", ".join(state_items).encode()),
+        (b"x-ratelimit-limit", b"%d" % quota),
+        (b"x-ratelimit-remaining", b"%d" % remaining),
+        (b"x-ratelimit-reset", b"%d" % reset),
+    ]
+    if warning_items:
+        headers.append((b"x-ratelimit-warning", ", ".join(warning_items).encode()))
 
     if not decision.is_allowed:
-        headers.append((b"retry-after", str(decision.retry_after_header).encode()))
+        headers.append((b"retry-after", b"%d" % decision.retry_after_header))
     return headers
 
 
-def _policy_item(result: LimitResult) -> str:
-    window = _seconds(result.limit.window_seconds)
-    return f'"{result.limit.name}";q={result.quota};w={window}'
-
-
-def _state_item(result: LimitResult) -> str:
-    reset = _seconds(result.usage.reset_seconds)
-    return f'"{result.limit.name}";r={result.remaining};t={reset}'
+@lru_cache(maxsize=MAX_CACHED_POLICY_ITEMS)
+def _static_parts(name: str, quota: int, window_seconds: float) -> tuple[str, str]:
+    """Return a limit's `RateLimit-Policy` item and the start of its other items."""
+    item_start = f'"{name}"'
+    return f"{item_start};q={quota};w={_seconds(window_seconds)}", item_start
 
 
 def _seconds(value: float) -> int:

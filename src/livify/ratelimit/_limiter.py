@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import math
 import time
 from collections.abc import Sequence
@@ -17,12 +18,16 @@ from livify.ratelimit._exceptions import StoreError
 from livify.ratelimit._hooks import NoHooks, RateLimitHooks
 from livify.ratelimit._log import logger
 from livify.ratelimit._memory import MemoryStore
-from livify.ratelimit._policy import ANONYMOUS_TIER, Limit, Policies
+from livify.ratelimit._policy import ANONYMOUS_TIER, IPNetwork, Limit, Policies
 from livify.ratelimit._routes import RouteMatcher
 from livify.ratelimit._types import Clock, Hit, Outcome, Sleep, Usage
 
 OnStoreError: TypeAlias = Literal["local", "allow", "reject"]
 DEFAULT_KEY_PREFIX = "livify:rl:"
+# Plans and allow-list answers are cached per distinct request shape or
+# address; past this many entries a cache starts over.
+MAX_CACHED_PLANS = 10_000
+MAX_CACHED_ADDRESSES = 4096
 
 
 class Store(Protocol):
@@ -80,6 +85,32 @@ class Decision:
 
 
 EMPTY_DECISION = Decision(True, "allowed", ())
+
+
+class _Charge:
+    """One limit as charged for one tier and multiplier, with its key parts."""
+
+    __slots__ = ("capacity", "key_end", "key_start", "limit", "quota")
+
+    def __init__(self, limit: Limit, quota: int, key_prefix: str) -> None:
+        self.limit = limit
+        self.quota = quota
+        self.capacity = max(quota, math.floor(quota * limit.block_ratio))
+        # The braces make `name:value` the Redis Cluster hash tag.
+        self.key_start = f"{key_prefix}{{{limit.name}:"
+        self.key_end = f"}}:{limit.algorithm}"
+
+    def hit(self, value: str) -> Hit:
+        limit = self.limit
+        key = self.key_start + value + self.key_end
+        return Hit(
+            limit.algorithm,
+            key,
+            self.quota,
+            self.capacity,
+            limit.window_seconds,
+            limit.cost,
+        )
 
 
 def create_store(url: str) -> Store:
@@ -157,7 +188,8 @@ class RateLimiter:
         self.policies = policies
         self.routes = RouteMatcher(policies.templates())
         self._by_name = {limit.name: limit for limit in policies.limits}
-        self._resolved: dict[tuple[str, str], tuple[Limit, ...]] = {}
+        self._plans: dict[tuple[str, str, str, bool, float], tuple[_Charge, ...]] = {}
+        self._is_allowed_address: dict[str, bool] = {}
 
     def reload(self) -> Policies:
         """Read `config_path` again and put its policies in force.
@@ -186,17 +218,16 @@ class RateLimiter:
         if path in self.policies.exempt_paths:
             return True
 
-        networks = self.policies.allow_networks
-        if not networks:
+        if not self.policies.allow_networks:
             return False
 
-        import ipaddress
-
-        try:
-            address = ipaddress.ip_address(client_ip)
-        except ValueError:
-            return False
-        return any(address in network for network in networks)
+        is_allowed = self._is_allowed_address.get(client_ip)
+        if is_allowed is None:
+            is_allowed = _is_in_networks(client_ip, self.policies.allow_networks)
+            if len(self._is_allowed_address) >= MAX_CACHED_ADDRESSES:
+                self._is_allowed_address.clear()
+            self._is_allowed_address[client_ip] = is_allowed
+        return is_allowed
 
     async def decide(self, request: Request) -> Decision:
         """Charge `request` against every limit that applies and return the verdict.
@@ -207,15 +238,20 @@ class RateLimiter:
         if self.is_exempt(request.path, request.client_ip):
             return EMPTY_DECISION
 
+        now = self._clock()
         route = self.routes.match(request.path) or request.path
-        hits, quotas, limits = self._hits(request, route)
-        if not hits:
+        plan = self._plan(request, route, self.policies.multiplier_at(now))
+        if not plan:
             return EMPTY_DECISION
 
-        usages = await self._charge(hits)
-        decision = self._verdict(limits, quotas, usages)
+        hits = [
+            charge.hit(_dimension_value(charge.limit, request, route))
+            for charge in plan
+        ]
+        usages = await self._charge(hits, now)
+        decision = self._verdict(plan, usages)
         if not decision.is_allowed and self._may_delay(decision):
-            decision = await self._delay_and_retry(decision, hits, quotas)
+            decision = await self._delay_and_retry(decision, hits, plan)
 
         self._report(decision)
         return decision
@@ -234,10 +270,14 @@ class RateLimiter:
         Raise KeyError for an unknown limit name.
         """
         limit = self._by_name[limit_name]
-        quota = self._quota(limit, tier)
-        hit = self._hit(limit, value, quota)
-        usages = await self._charge([hit])
-        decision = self._verdict((limit,), (quota,), usages)
+        now = self._clock()
+        charge = _Charge(
+            limit,
+            _quota(limit, tier, self.policies.multiplier_at(now)),
+            self.key_prefix,
+        )
+        usages = await self._charge([charge.hit(value)], now)
+        decision = self._verdict((charge,), usages)
         self._report(decision)
         return decision
 
@@ -246,48 +286,26 @@ class RateLimiter:
         if self._local is not self.store:
             await self._local.aclose()
 
-    def _limits_for(self, method: str, route: str) -> tuple[Limit, ...]:
-        resolved = self._resolved.get((method, route))
-        if resolved is None:
-            resolved = tuple(
-                limit for limit in self.policies.limits
-                if limit.key != "account" and limit.applies_to(method, route)
-            )  # fmt: skip
-            if len(self._resolved) < 10_000:
-                self._resolved[method, route] = resolved
-        return resolved
+    def _plan(
+        self, request: Request, route: str, multiplier: float
+    ) -> tuple[_Charge, ...]:
+        """Return the charges that apply to a request of this shape, cached."""
+        has_user = request.user is not None
+        cache_key = (request.method, route, request.tier, has_user, multiplier)
+        plan = self._plans.get(cache_key)
+        if plan is None:
+            plan = tuple(
+                _Charge(limit, _quota(limit, request.tier, multiplier), self.key_prefix)
+                for limit in self.policies.limits
+                if limit.applies_to(request.method, route)
+                and _is_keyed_for(limit, has_user=has_user)
+            )
+            if len(self._plans) >= MAX_CACHED_PLANS:
+                self._plans.clear()
+            self._plans[cache_key] = plan
+        return plan
 
-    def _hits(
-        self, request: Request, route: str
-    ) -> tuple[list[Hit], list[int], list[Limit]]:
-        hits: list[Hit] = []
-        quotas: list[int] = []
-        limits: list[Limit] = []
-        for limit in self._limits_for(request.method, route):
-            value = _dimension_value(limit, request, route)
-            if value is None:
-                continue
-
-            quota = self._quota(limit, request.tier)
-            hits.append(self._hit(limit, value, quota))
-            quotas.append(quota)
-            limits.append(limit)
-        return hits, quotas, limits
-
-    def _quota(self, limit: Limit, tier: str) -> int:
-        multiplier = self.policies.multiplier_at(self._clock())
-        return max(1, math.floor(limit.limit_for(tier) * multiplier))
-
-    def _hit(self, limit: Limit, value: str, quota: int) -> Hit:
-        # The braces make `name:value` the Redis Cluster hash tag.
-        key = f"{self.key_prefix}{{{limit.name}:{value}}}:{limit.algorithm}"
-        capacity = max(quota, math.floor(quota * limit.block_ratio))
-        return Hit(
-            limit.algorithm, key, quota, capacity, limit.window_seconds, limit.cost
-        )
-
-    async def _charge(self, hits: Sequence[Hit]) -> list[Usage]:
-        now = self._clock()
+    async def _charge(self, hits: Sequence[Hit], now: float) -> list[Usage]:
         if self.store is self._local:
             return await self._local.hit(hits, now)
 
@@ -329,25 +347,25 @@ class RateLimiter:
         retry = 0.0 if is_allowed else self._circuit.cooldown_seconds
         return [Usage(is_allowed, 0.0, hit.window_seconds, retry) for hit in hits]
 
-    def _verdict(
-        self, limits: Sequence[Limit], quotas: Sequence[int], usages: Sequence[Usage]
-    ) -> Decision:
-        results = tuple(
-            LimitResult(limit, quota, usage)
-            for limit, quota, usage in zip(limits, quotas, usages, strict=True)
-        )
-        rejected = [
-            result.usage.retry_after_seconds
-            for result in results
-            if not result.usage.is_allowed
-        ]
-        if rejected:
-            return Decision(False, "limited", results, max(rejected))
+    def _verdict(self, plan: Sequence[_Charge], usages: Sequence[Usage]) -> Decision:
+        results = []
+        retry_after_seconds = 0.0
+        is_allowed = True
+        is_warned = False
+        for charge, usage in zip(plan, usages, strict=True):
+            results.append(LimitResult(charge.limit, charge.quota, usage))
+            if not usage.is_allowed:
+                is_allowed = False
+                retry_after_seconds = max(
+                    retry_after_seconds, usage.retry_after_seconds
+                )
+            elif usage.used > charge.quota * charge.limit.warn_ratio:
+                is_warned = True
 
-        outcome: Outcome = (
-            "warned" if any(result.is_warned for result in results) else "allowed"
-        )
-        return Decision(True, outcome, results)
+        if not is_allowed:
+            return Decision(False, "limited", tuple(results), retry_after_seconds)
+
+        return Decision(True, "warned" if is_warned else "allowed", tuple(results))
 
     def _may_delay(self, decision: Decision) -> bool:
         return all(
@@ -357,7 +375,7 @@ class RateLimiter:
         )
 
     async def _delay_and_retry(
-        self, decision: Decision, hits: Sequence[Hit], quotas: Sequence[int]
+        self, decision: Decision, hits: Sequence[Hit], plan: Sequence[_Charge]
     ) -> Decision:
         await self._sleep(decision.retry_after_seconds)
         # Only the rejected limits are charged again; the others counted this
@@ -367,14 +385,12 @@ class RateLimiter:
             for index, result in enumerate(decision.results)
             if not result.usage.is_allowed
         ]
-        usages = await self._charge([hits[index] for index in retry])
-        results = list(decision.results)
+        usages = await self._charge([hits[index] for index in retry], self._clock())
+        retried_usages = [result.usage for result in decision.results]
         for index, usage in zip(retry, usages, strict=True):
-            results[index] = LimitResult(results[index].limit, quotas[index], usage)
+            retried_usages[index] = usage
 
-        retried = self._verdict(
-            [r.limit for r in results], quotas, [r.usage for r in results]
-        )
+        retried = self._verdict(plan, retried_usages)
         if retried.is_allowed:
             return Decision(True, "delayed", retried.results)
         return retried
@@ -391,7 +407,33 @@ class RateLimiter:
             hooks.on_decision(result.limit.name, outcome)
 
 
-def _dimension_value(limit: Limit, request: Request, route: str) -> str | None:
+def _quota(limit: Limit, tier: str, multiplier: float) -> int:
+    return max(1, math.floor(limit.limit_for(tier) * multiplier))
+
+
+def _is_keyed_for(limit: Limit, *, has_user: bool) -> bool:
+    """Return whether a request has a value for the limit's key dimension.
+
+    `account` limits are charged through `check()` only, and user-keyed
+    limits skip anonymous callers.
+    """
+    if limit.key == "account":
+        return False
+
+    return has_user or limit.key not in ("user", "user_route")
+
+
+def _is_in_networks(client_ip: str, networks: Sequence[IPNetwork]) -> bool:
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return False
+
+    return any(address in network for network in networks)
+
+
+def _dimension_value(limit: Limit, request: Request, route: str) -> str:
+    """Return the counter key part of `request` for a limit `_is_keyed_for` it."""
     key = limit.key
     if key == "ip":
         return ip_key(request.client_ip)
@@ -402,13 +444,11 @@ def _dimension_value(limit: Limit, request: Request, route: str) -> str | None:
             else f"ip:{ip_key(request.client_ip)}"
         )
     if key == "user":
-        return request.user
+        return str(request.user)
     if key == "route":
         return route
     if key == "ip_route":
         return f"{ip_key(request.client_ip)}|{route}"
     if key == "user_route":
-        return None if request.user is None else f"{request.user}|{route}"
-    if key == "global":
-        return "all"
-    return None
+        return f"{request.user}|{route}"
+    return "all"

@@ -96,7 +96,13 @@ class RateLimitMiddleware:
         identity = None
         if self.identify is not None:
             result = self.identify(scope)
-            identity = await result if inspect.isawaitable(result) else result
+            # The cheap checks first, as `inspect.isawaitable` costs more.
+            if result is None or isinstance(result, Identity):
+                identity = result
+            elif inspect.isawaitable(result):
+                identity = await result
+            else:
+                identity = result
 
         if identity is None:
             return Request(client_ip, scope["method"], path, None, ANONYMOUS_TIER)
