@@ -1,17 +1,24 @@
-"""Measure the rate limiter's cost per decision and per request through the middleware.
+"""Measure the rate limiter's CPU cost per request and per decision.
 
 Printed side by side, from interleaved rounds so that every case runs
 under the same machine load:
 
-- decision cost in microseconds for each algorithm on `memory://` and on
-  Redis (one script call, one round trip per decision);
-- the same decisions in the `limits` library (fixed window and sliding
-  window counter; it has no token bucket), on its memory storage and on
-  its redis-py storage, as a reference;
-- requests per second of a trivial ASGI app with `RateLimitMiddleware`
-  (memory store, default limits) and without it, and their ratio.
+- CPU time per request of a bare ASGI app, alone and behind
+  `RateLimitMiddleware` with each algorithm on `memory://` and on Redis,
+  with the ratio to the bare app; the memory store also with the
+  Prometheus hooks the application wires;
+- CPU time per decision of `RateLimiter.decide` for each algorithm on each
+  store, and the same decisions in the `limits` library (fixed window and
+  sliding window counter; it has no token bucket) on its memory and
+  redis-py storages, as a reference.
 
-Run: .venv/bin/python bench/ratelimit_cost.py [--rounds 5 --decisions 2000]
+Times are `time.thread_time()`: CPU time of this thread only, which other
+processes on a shared machine disturb less than wall-clock time does. For
+Redis that leaves out the wait for the server's reply, so a Redis row is
+the client's own work, not the latency of a round trip. Every limit is
+high enough that no request is rejected.
+
+Run: .venv/bin/python bench/ratelimit_cost.py [--rounds 5 --requests 5000]
 """
 
 from __future__ import annotations
@@ -28,13 +35,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _bare_app import app as bare_app
 from asgi_driver import get
 from cache_layers import delete_prefix
+from prometheus_client import CollectorRegistry
 
 from livify.ratelimit import (
+    ClientIP,
     Limit,
     Policies,
     RateLimiter,
+    RateLimitMetrics,
     RateLimitMiddleware,
     Request,
 )
@@ -45,31 +56,44 @@ LIMITS_STRATEGIES = {
     "fixed_window": "FixedWindowRateLimiter",
     "sliding_window": "SlidingWindowCounterRateLimiter",
 }
-# High enough that no decision is rejected during a round.
+# High enough that no request is rejected during a run.
 QUOTA = 10_000_000
+WARMUP_CALLS = 200
+
+Call = Callable[[], Awaitable[Any]]
 
 
-async def trivial_app(scope: Any, receive: Any, send: Any) -> None:
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"{}"})
+async def cpu_seconds_per_call(count: int, call: Call) -> float:
+    """Return the mean CPU seconds of this thread per call over `count` calls."""
+    for _ in range(WARMUP_CALLS):
+        await call()
+
+    started = time.thread_time()
+    for _ in range(count):
+        await call()
+    return (time.thread_time() - started) / count
 
 
-async def time_calls(count: int, call: Callable[[int], Awaitable[Any]]) -> float:
-    """Return the mean seconds per call over `count` sequential calls."""
-    started = time.perf_counter()
-    for index in range(count):
-        await call(index)
-    return (time.perf_counter() - started) / count
+def make_limiter(
+    algorithm: str, store: Any, prefix: str, registry: CollectorRegistry | None = None
+) -> RateLimiter:
+    limit = Limit("bench", QUOTA, 60.0, algorithm=algorithm)  # type: ignore[arg-type]
+    hooks = RateLimitMetrics(registry) if registry is not None else None
+    return RateLimiter(
+        Policies(limits=(limit,)), store=store, key_prefix=prefix, hooks=hooks
+    )
 
 
-def make_limiter(algorithm: str, store: Any, prefix: str) -> RateLimiter:
-    limit = Limit("bench", QUOTA, 60.0, key="ip", algorithm=algorithm)  # type: ignore[arg-type]
-    return RateLimiter(Policies(limits=(limit,)), store=store, key_prefix=prefix)
+def make_middleware(limiter: RateLimiter) -> RateLimitMiddleware:
+    return RateLimitMiddleware(
+        bare_app,
+        limiter=limiter,
+        client_ip=ClientIP(trusted_proxies=[]),
+        identify=lambda scope: None,
+    )
 
 
-def make_limits_cases(
-    redis_url: str, prefix: str
-) -> dict[str, Callable[[int], Awaitable[Any]]]:
+def make_limits_cases(redis_url: str, prefix: str) -> dict[str, Call]:
     """Build the `limits` library's decisions, or none when it is not installed."""
     try:
         from limits import RateLimitItemPerMinute, aio
@@ -78,7 +102,7 @@ def make_limits_cases(
         return {}
 
     item = RateLimitItemPerMinute(QUOTA)
-    cases: dict[str, Callable[[int], Awaitable[Any]]] = {}
+    cases: dict[str, Call] = {}
     storages = {
         "memory": aio.storage.MemoryStorage(),
         "redis": aio.storage.RedisStorage(
@@ -89,89 +113,99 @@ def make_limits_cases(
         for store_name, storage in storages.items():
             strategy = getattr(strategies, strategy_name)(storage)
 
-            async def hit(_: int, strategy: Any = strategy) -> Any:
+            async def hit(strategy: Any = strategy) -> Any:
                 return await strategy.hit(item, "bench", "192.0.2.1")
 
             cases[f"limits {algorithm} {store_name}"] = hit
     return cases
 
 
-async def run(rounds: int, decisions: int, requests: int, redis_url: str) -> None:
+async def run(rounds: int, requests: int, decisions: int, redis_url: str) -> None:
     prefix = f"livify-bench:{secrets.token_hex(4)}:"
-    limiters = {}
+    limiters: dict[str, RateLimiter] = {}
     for algorithm in ALGORITHMS:
         limiters[f"{algorithm} memory"] = make_limiter(algorithm, "memory://", prefix)
         limiters[f"{algorithm} redis"] = make_limiter(
             algorithm, RedisStore(redis_url, timeout_seconds=1.0), prefix
         )
-
-    cases: dict[str, Callable[[int], Awaitable[Any]]] = {}
-    request = Request("192.0.2.1")
-    for name, limiter in limiters.items():
-
-        async def decide(_: int, limiter: RateLimiter = limiter) -> Any:
-            return await limiter.decide(request)
-
-        cases[name] = decide
-    cases.update(make_limits_cases(redis_url, prefix))
-
-    middleware = RateLimitMiddleware(
-        trivial_app,
-        limiter=RateLimiter(Policies(limits=(Limit("default", QUOTA, 60.0),))),
+    with_metrics = make_limiter(
+        "sliding_window", "memory://", prefix, CollectorRegistry()
     )
-    results: dict[str, list[float]] = {name: [] for name in cases}
-    throughput: dict[str, list[float]] = {"off": [], "on": []}
+
+    apps: dict[str, Any] = {"bare app": bare_app}
+    for name, limiter in limiters.items():
+        apps[f"middleware {name}"] = make_middleware(limiter)
+    apps["middleware sliding_window memory + metrics"] = make_middleware(with_metrics)
+    request_cases: dict[str, Call] = {
+        name: (lambda app=app: get(app, "/api/tags")) for name, app in apps.items()
+    }
+
+    request = Request("192.0.2.1")
+    decision_cases: dict[str, Call] = {
+        name: (lambda limiter=limiter: limiter.decide(request))
+        for name, limiter in limiters.items()
+    }
+    decision_cases.update(make_limits_cases(redis_url, prefix))
+
+    request_samples: dict[str, list[float]] = {name: [] for name in request_cases}
+    decision_samples: dict[str, list[float]] = {name: [] for name in decision_cases}
     try:
         for _ in range(rounds):
-            for name, call in cases.items():
-                results[name].append(await time_calls(decisions, call))
-            for label, app in (("off", trivial_app), ("on", middleware)):
-                seconds = await time_calls(
-                    requests, lambda _, app=app: get(app, "/api/tags")
+            for name, call in request_cases.items():
+                request_samples[name].append(await cpu_seconds_per_call(requests, call))
+            for name, call in decision_cases.items():
+                decision_samples[name].append(
+                    await cpu_seconds_per_call(decisions, call)
                 )
-                throughput[label].append(1.0 / seconds)
     finally:
-        for limiter in limiters.values():
+        for limiter in [*limiters.values(), with_metrics]:
             await limiter.aclose()
         await delete_prefix(redis_url, prefix)
 
-    print_results(results, throughput, rounds)
-
-
-def print_results(
-    results: dict[str, list[float]], throughput: dict[str, list[float]], rounds: int
-) -> None:
-    print(f"decision cost, median of {rounds} rounds (microseconds per decision)")
-    print(f"{'case':<40} {'µs':>8} {'vs livify same store':>22}")
-    for name, samples in results.items():
-        micros = statistics.median(samples) * 1e6
-        ratio = ""
-        if name.startswith("limits "):
-            own = results.get(name.removeprefix("limits "))
-            if own:
-                ratio = f"{micros / (statistics.median(own) * 1e6):.2f}x"
-        print(f"{name:<40} {micros:>8.1f} {ratio:>22}")
-
-    off = statistics.median(throughput["off"])
-    on = statistics.median(throughput["on"])
+    print_requests(request_samples, rounds)
     print()
-    print("trivial ASGI app, in-process driver, requests per second (median)")
-    print(f"middleware off: {off:,.0f}  on (memory): {on:,.0f}  on/off: {on / off:.3f}")
+    print_decisions(decision_samples, rounds)
+
+
+def print_requests(samples: dict[str, list[float]], rounds: int) -> None:
+    bare = statistics.median(samples["bare app"]) * 1e6
+    print(f"CPU time per request, in-process ASGI driver, median of {rounds} rounds")
+    print(f"{'case':<46} {'µs':>7} {'over bare':>10} {'x bare':>7}")
+    for name, values in samples.items():
+        micros = statistics.median(values) * 1e6
+        print(f"{name:<46} {micros:>7.2f} {micros - bare:>10.2f} {micros / bare:>7.2f}")
+
+
+def print_decisions(samples: dict[str, list[float]], rounds: int) -> None:
+    print(f"CPU time per decision, median of {rounds} rounds")
+    print(f"{'case':<46} {'µs':>7} {'x livify':>10}")
+    for name, values in samples.items():
+        micros = statistics.median(values) * 1e6
+        ratio = ""
+        own = samples.get(name.removeprefix("limits "))
+        if name.startswith("limits ") and own:
+            ratio = f"{micros / (statistics.median(own) * 1e6):.2f}"
+        print(f"{name:<46} {micros:>7.2f} {ratio:>10}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     parser.add_argument(
+        "--requests", type=int, default=5000, help="requests per app and round"
+    )
+    parser.add_argument(
         "--decisions", type=int, default=2000, help="decisions per case and round"
     )
     parser.add_argument(
-        "--requests", type=int, default=5000, help="requests per app and round"
+        "--redis-url",
+        default="redis://127.0.0.1:6379/0",
+        help="Redis for the shared-store rows; keys use a random prefix "
+        "and are deleted at the end",
     )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     options = parser.parse_args()
     asyncio.run(
-        run(options.rounds, options.decisions, options.requests, options.redis_url)
+        run(options.rounds, options.requests, options.decisions, options.redis_url)
     )
 
 
