@@ -149,6 +149,31 @@ async def test_chunked_body_at_limit() -> None:
     assert app.received == b"x" * LIMIT
 
 
+async def test_http1_request_without_framing_headers_is_not_wrapped() -> None:
+    """HTTP/1.1 without Content-Length or Transfer-Encoding has no body to count."""
+    seen: list[Receive] = []
+    receive, _ = chunks(b"")
+
+    async def app(_scope: Scope, inner_receive: Receive, send: Send) -> None:
+        seen.append(inner_receive)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent = await run(app, {**http_scope(), "http_version": "1.1"}, receive)
+
+    assert status_of(sent) == 200
+    assert seen == [receive]
+
+
+async def test_http2_body_without_length_is_counted() -> None:
+    """HTTP/2 may send a body without either header, so it is still counted."""
+    receive, _ = chunks(*[b"x" * 30] * 3)
+
+    sent = await run(Recorder(), {**http_scope(), "http_version": "2"}, receive)
+
+    assert status_of(sent) == 413
+
+
 async def test_body_longer_than_declared() -> None:
     """A body that sends more than its Content-Length is cut off with 413."""
     app = Recorder()

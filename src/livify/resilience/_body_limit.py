@@ -51,9 +51,23 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
 
-        declared = _content_length(scope)
+        declared, is_chunked = _framing(scope)
         if declared is not None and declared > self.max_body_bytes:
             await self._send_rejection(send)
+            return
+
+        # In HTTP/1.x a request with neither header has no body (RFC 9112,
+        # section 6.3), so there is nothing to count.
+        if (
+            declared is None
+            and not is_chunked
+            and scope.get("http_version")
+            in (
+                "1.0",
+                "1.1",
+            )
+        ):
+            await self.app(scope, receive, send)
             return
 
         received = 0
@@ -102,11 +116,18 @@ def too_large_message(max_body_bytes: int) -> str:
     return f"is larger than the limit of {max_body_bytes} bytes"
 
 
-def _content_length(scope: Scope) -> int | None:
+def _framing(scope: Scope) -> tuple[int | None, bool]:
+    """Return the declared Content-Length (None if absent or invalid) and
+    whether a Transfer-Encoding header is present."""
+    declared: int | None = None
+    is_chunked = False
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:
-                return int(value)
+                declared = int(value)
             except ValueError:
-                return None
-    return None
+                # Not a length this limit can trust: count what arrives.
+                is_chunked = True
+        elif name == b"transfer-encoding":
+            is_chunked = True
+    return declared, is_chunked
