@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from livify.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+HTTP1_VERSIONS = frozenset({"1.0", "1.1"})
 
 
 class RequestBodyTooLarge(HTTPException):
@@ -58,15 +59,8 @@ class BodySizeLimitMiddleware:
 
         # In HTTP/1.x a request with neither header has no body (RFC 9112,
         # section 6.3), so there is nothing to count.
-        if (
-            declared is None
-            and not is_chunked
-            and scope.get("http_version")
-            in (
-                "1.0",
-                "1.1",
-            )
-        ):
+        is_http1 = scope.get("http_version") in HTTP1_VERSIONS
+        if declared is None and not is_chunked and is_http1:
             await self.app(scope, receive, send)
             return
 
@@ -117,8 +111,10 @@ def too_large_message(max_body_bytes: int) -> str:
 
 
 def _framing(scope: Scope) -> tuple[int | None, bool]:
-    """Return the declared Content-Length (None if absent or invalid) and
-    whether a Transfer-Encoding header is present."""
+    """Return the declared length (None: absent or invalid) and whether to count.
+
+    The second value is true with Transfer-Encoding or an unreadable length.
+    """
     declared: int | None = None
     is_chunked = False
     for name, value in scope["headers"]:
