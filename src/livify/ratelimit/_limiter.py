@@ -24,9 +24,10 @@ from livify.ratelimit._types import Clock, Hit, Outcome, Sleep, Usage
 
 OnStoreError: TypeAlias = Literal["local", "allow", "reject"]
 DEFAULT_KEY_PREFIX = "livify:rl:"
-# Plans and allow-list answers are cached per distinct request shape or
-# address; past this many entries a cache starts over.
+# Plans, hits and allow-list answers are cached per distinct request shape,
+# counter or address; past this many entries a cache starts over.
 MAX_CACHED_PLANS = 10_000
+MAX_CACHED_HITS = 10_000
 MAX_CACHED_ADDRESSES = 4096
 
 
@@ -189,6 +190,8 @@ class RateLimiter:
         self.routes = RouteMatcher(policies.templates())
         self._by_name = {limit.name: limit for limit in policies.limits}
         self._plans: dict[tuple[str, str, str, bool, float], tuple[_Charge, ...]] = {}
+        # Building a frozen `Hit` costs about as much as charging it in memory.
+        self._hits: dict[tuple[_Charge, str], Hit] = {}
         self._is_allowed_address: dict[str, bool] = {}
 
     def reload(self) -> Policies:
@@ -244,10 +247,7 @@ class RateLimiter:
         if not plan:
             return EMPTY_DECISION
 
-        hits = [
-            charge.hit(_dimension_value(charge.limit, request, route))
-            for charge in plan
-        ]
+        hits = [self._hit(charge, request, route) for charge in plan]
         usages = await self._charge(hits, now)
         decision = self._verdict(plan, usages)
         if not decision.is_allowed and self._may_delay(decision):
@@ -304,6 +304,15 @@ class RateLimiter:
                 self._plans.clear()
             self._plans[cache_key] = plan
         return plan
+
+    def _hit(self, charge: _Charge, request: Request, route: str) -> Hit:
+        cache_key = (charge, _dimension_value(charge.limit, request, route))
+        hit = self._hits.get(cache_key)
+        if hit is None:
+            if len(self._hits) >= MAX_CACHED_HITS:
+                self._hits.clear()
+            hit = self._hits[cache_key] = charge.hit(cache_key[1])
+        return hit
 
     async def _charge(self, hits: Sequence[Hit], now: float) -> list[Usage]:
         if self.store is self._local:
