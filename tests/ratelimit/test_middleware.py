@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from livify.ratelimit import (
     ClientIP,
+    ConfigError,
     Identity,
     Limit,
     Policies,
@@ -278,3 +279,35 @@ async def test_route_templates_key_user_route(clock: FakeClock) -> None:
     assert statuses == [200, 200, 429]
     assert "ratelimit" not in other_route.headers
     assert "ratelimit" not in anonymous.headers
+
+
+@pytest.mark.parametrize("algorithm", ["fixed_window", "sliding_window", "gcra"])
+async def test_retry_after_not_before_reset(clock: FakeClock, algorithm: str) -> None:
+    """On a 429 the rejecting limit's `t` equals Retry-After, never more."""
+    clock.now = 1_700_000_030.0
+    limit = Limit("w", 4, 60.0, key="ip", algorithm=algorithm, block_ratio=1.0)  # type: ignore[arg-type]
+    app = make_app(clock, limit)
+    for _ in range(4):
+        await call(app)
+        clock.advance(1.0)
+    rejected = await call(app)
+    reset = rejected.headers["ratelimit"].rpartition(";t=")[2]
+
+    assert rejected.status == 429
+    assert reset == rejected.headers["retry-after"]
+    assert rejected.headers["x-ratelimit-reset"] == reset
+
+
+async def test_policy_name_is_escaped(clock: FakeClock) -> None:
+    """A quote or backslash in a limit name is escaped as the draft's strings are."""
+    app = make_app(clock, Limit('a"b\\c', 5, 60.0, key="ip"))
+    response = await call(app)
+
+    assert response.headers["ratelimit-policy"] == '"a\\"b\\\\c";q=5;w=60'
+    assert response.headers["ratelimit"].startswith('"a\\"b\\\\c";r=4;t=')
+
+
+def test_non_ascii_limit_name_rejected() -> None:
+    """A limit name that a Structured Fields string cannot carry is invalid."""
+    with pytest.raises(ConfigError, match="printable ASCII"):
+        Limit("défaut", 5, 60.0)

@@ -72,6 +72,9 @@ class Limit:
         problems = []
         if not self.name or "{" in self.name or "}" in self.name:
             problems.append(f"name {self.name!r} must be non-empty and without braces")
+        if not (self.name.isascii() and self.name.isprintable()):
+            # The name is a Structured Fields string in the RateLimit headers.
+            problems.append(f"name {self.name!r} must be printable ASCII")
         if self.limit <= 0 or any(value <= 0 for value in self.tiers.values()):
             problems.append(f"limit {self.limit!r} and tier limits must be positive")
         if self.window_seconds <= 0:
