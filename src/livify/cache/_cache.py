@@ -300,18 +300,22 @@ class Cache:
         tags: Iterable[str] | TagsOf,
     ) -> Entry:
         full_key = self._full_key(key)
-        ttl = self._ttl_or_default(ttl_seconds)
-        tag_spec = _tag_spec(tags)
         hooks = self._layers.hooks
         found = self._read_l1(full_key, self._layers.clock())
+        if found is not None and found[1] is Freshness.FRESH:
+            # The common hit: tags and TTL matter only for a load.
+            hooks.on_hit(self.namespace, "l1")
+            return found[0]
+
+        ttl = self._ttl_or_default(ttl_seconds)
+        tag_spec = _tag_spec(tags)
         if found is not None:
             entry, freshness = found
             if freshness is Freshness.STALE:
                 hooks.on_stale_served(self.namespace)
             else:
                 hooks.on_hit(self.namespace, "l1")
-            if freshness is not Freshness.FRESH:
-                self._refresh_soon(full_key, loader, ttl, tag_spec, entry.expires_at)
+            self._refresh_soon(full_key, loader, ttl, tag_spec, entry.expires_at)
             return entry
 
         entry, source = await self._layers.flights.run(

@@ -11,7 +11,8 @@ Only requests without `Authorization` are served from here, and only `200`
 responses are stored, so no caller ever receives another caller's view.
 
 The caller supplies `tags_for(path, query_string)`, which returns the tags
-of the response the path will produce, or None for paths never cached.
+of the response the path will produce, or None for paths never cached. It
+must depend on the URL alone: its answers are memoized.
 The tags are known before the application runs, so an invalidation that
 races the miss is never lost (the cache reads tag versions first).
 
@@ -42,8 +43,8 @@ UNSTORED_HEADERS = frozenset({b"set-cookie", b"date", b"x-request-id"})
 # Request headers that make the loaded response differ from the stored one.
 CONDITIONAL_HEADERS = frozenset({b"if-none-match", b"if-modified-since"})
 STALE_IF_ERROR_STATUS = b"livify; fwd=stale; detail=stale-if-error"
-# Parsed replays kept per key; past this many the memo starts over.
-MAX_PARSED_REPLAYS = 4096
+# Parsed replays and tags kept per URL; past this many a memo starts over.
+MAX_MEMOIZED_URLS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ class ResponseCacheMiddleware:
         self.cache = cache
         self.tags_for = tags_for
         self._parsed: dict[str, tuple[bytes, _Replay]] = {}
+        self._tags_memo: dict[tuple[str, bytes], Sequence[str] | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -116,7 +118,7 @@ class ResponseCacheMiddleware:
             elif name == b"if-none-match":
                 if_none_match = value
 
-        tags = self.tags_for(scope["path"], scope["query_string"])
+        tags = self._tags(scope["path"], scope["query_string"])
         if tags is None:
             await self.app(scope, receive, send)
             return
@@ -167,6 +169,20 @@ class ResponseCacheMiddleware:
 
         return self._parse(key, stored)
 
+    def _tags(self, path: str, query_string: bytes) -> Sequence[str] | None:
+        # tags_for is a function of the URL alone, so its answers are memoized.
+        memo_key = (path, query_string)
+        try:
+            return self._tags_memo[memo_key]
+        except KeyError:
+            pass
+
+        if len(self._tags_memo) >= MAX_MEMOIZED_URLS:
+            self._tags_memo.clear()
+        tags = self.tags_for(path, query_string)
+        self._tags_memo[memo_key] = tags
+        return tags
+
     def _parse(self, key: str, stored: bytes) -> _Replay:
         # The cache hands out the same bytes object until the entry changes,
         # so an identity check tells whether the parsed copy is current.
@@ -174,7 +190,7 @@ class ResponseCacheMiddleware:
         if memo is not None and memo[0] is stored:
             return memo[1]
 
-        if len(self._parsed) >= MAX_PARSED_REPLAYS:
+        if len(self._parsed) >= MAX_MEMOIZED_URLS:
             self._parsed.clear()
         replay = _Replay.parse(stored)
         self._parsed[key] = (stored, replay)
