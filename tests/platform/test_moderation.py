@@ -145,7 +145,7 @@ async def test_approved_article_is_published(app_client: httpx.AsyncClient) -> N
 
 
 async def test_rejected_article_gets_422(app_client: httpx.AsyncClient) -> None:
-    """A banned word gets 422 on the field that holds it, and nothing is stored."""
+    """A banned word gets 422 on the field that contains it, and nothing is stored."""
     author = await register(app_client)
     response = await post_article(app_client, author, body="Buy cheap SPAM here")
 

@@ -212,7 +212,7 @@ class ArticleService:
     # --- writes ----------------------------------------------------------------
 
     async def create(self, author_id: int, new: schemas.NewArticle) -> dict[str, Any]:
-        """Store a new article, published at once unless moderation holds it.
+        """Store a new article, published at once unless moderation puts it on hold.
 
         Raises Unprocessable (422) when moderation rejects it.
         """
@@ -293,7 +293,7 @@ class ArticleService:
             rendered = await _render_one(connection, updated, user_id)
 
         previous_slug = row.slug if new_slug != row.slug else None
-        # An edit of an article nobody else sees changes no public view.
+        # An edit of an article that only its author sees changes no public view.
         is_public_before = row.moderation_status == APPROVED
         is_public_after = (status or row.moderation_status) == APPROVED
         if is_public_before or is_public_after:
@@ -321,7 +321,7 @@ class ArticleService:
         """Moderate the article as the edit leaves it; None if its text is kept.
 
         The check runs before the write transaction, so no connection is
-        held while the service answers.
+        held while the service responds.
         """
         if self._context.moderation is None or not any(
             key in sent for key in MODERATED_FIELDS

@@ -118,7 +118,7 @@ class CommentService:
     async def add(
         self, slug: str, author_id: int, new: schemas.NewComment
     ) -> dict[str, Any]:
-        """Comment on an article, published at once unless moderation holds it.
+        """Comment on an article, published at once unless moderation puts it on hold.
 
         Raises Unprocessable (422) when moderation rejects the comment.
         """

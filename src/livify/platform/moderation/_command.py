@@ -48,7 +48,7 @@ def add_moderation_arguments(parser: argparse.ArgumentParser) -> None:
         "--hang-rate",
         type=float,
         default=0.0,
-        help="share of checks, 0 to 1, that never answer (default %(default)s)",
+        help="share of checks, 0 to 1, that never respond (default %(default)s)",
     )
     serve.add_argument(
         "--banned-word",

@@ -1,7 +1,7 @@
 """Errors of content moderation.
 
-ModerationUnavailable: the service timed out, failed, sent an answer that
-    is not a verdict, or the client refused the call (breaker open,
+ModerationUnavailable: the service timed out, failed, returned a response
+    that is not a verdict, or the client rejected the call (breaker open,
     bulkhead full). The post is then held as pending and queued.
 
 A rejection is not an exception here: it is a `Verdict`, which the

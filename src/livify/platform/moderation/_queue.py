@@ -55,7 +55,7 @@ class QueuedPost:
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    """What the events of a newly approved post need."""
+    """The ids, slug and tags that the events of a newly approved post carry."""
 
     kind: str
     target_id: int

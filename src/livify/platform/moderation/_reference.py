@@ -37,7 +37,7 @@ from starlette.routing import Route
 logger = structlog.get_logger(__name__)
 
 DEFAULT_BANNED_WORDS = ("spam", "scam", "viagra")
-# A hung check answers only after this long, far past any client timeout,
+# A hung check responds only after this long, far past any client timeout,
 # or ends sooner when the client disconnects.
 HANG_SECONDS = 3600.0
 DISCONNECT_POLL_SECONDS = 0.2

@@ -1,7 +1,7 @@
 """The background worker that re-checks posts held as pending.
 
-Each application process runs one. It claims a batch of due posts, asks
-the moderation service about each, and publishes the approved ones with
+Each application process runs one. It claims a batch of due posts, sends
+each to the moderation service, and publishes the approved ones with
 the same domain events a direct write emits, so caches and edge caches
 drop what the new post changes. When the service is unavailable, the rest
 of the batch is released with exponential backoff and jitter, so an outage
