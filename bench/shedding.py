@@ -88,11 +88,12 @@ def start_servers(work_dir: Path) -> dict[str, LiveServer]:
 async def measure(
     servers: dict[str, LiveServer], seconds: float, rounds: int
 ) -> tuple[float, dict[tuple[str, float], list[LoadResult]]]:
-    capacity = await measure_capacity(
+    measured = await measure_capacity(
         f"{servers['on'].api_url}/articles",
         concurrency=CAPACITY_CONCURRENCY,
         duration_seconds=CAPACITY_SECONDS,
     )
+    capacity = measured.requests_per_second
     results: dict[tuple[str, float], list[LoadResult]] = {}
     for _ in range(rounds):
         for factor in FACTORS:

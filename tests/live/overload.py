@@ -62,11 +62,7 @@ class LoadResult:
         ordered = sorted(
             latency for offset, latency in self.ok_samples if offset >= after_seconds
         )
-        if not ordered:
-            return math.nan
-
-        rank = max(0, math.ceil(quantile * len(ordered)) - 1)
-        return ordered[rank]
+        return _nearest_rank(ordered, quantile)
 
     def other_5xx(self) -> dict[int, int]:
         """Return the count of each 5xx status other than 503."""
@@ -128,27 +124,36 @@ async def run_open_loop(
     return result
 
 
+@dataclass(frozen=True)
+class Capacity:
+    """What a closed loop at a fixed concurrency achieved."""
+
+    requests_per_second: float
+    p99_seconds: float
+
+
 async def measure_capacity(
     url: str, *, concurrency: int, duration_seconds: float
-) -> float:
-    """Return the successful requests per second of a closed loop at `concurrency`."""
+) -> Capacity:
+    """Return the success rate and p99 of a closed loop at `concurrency`."""
     pool = _ConnectionPool(url, DEFAULT_TIMEOUT_SECONDS)
-    completed = 0
+    latencies: list[float] = []
     deadline = time.perf_counter() + duration_seconds
 
     async def user() -> None:
-        nonlocal completed
         while time.perf_counter() < deadline:
+            sent_at = time.perf_counter()
             status, _ = await pool.get()
             if status < 300:
-                completed += 1
+                latencies.append(time.perf_counter() - sent_at)
 
     started = time.perf_counter()
     try:
         await asyncio.gather(*(user() for _ in range(concurrency)))
     finally:
         pool.close()
-    return completed / (time.perf_counter() - started)
+    rate = len(latencies) / (time.perf_counter() - started)
+    return Capacity(rate, _nearest_rank(sorted(latencies), 0.99))
 
 
 async def _send(
@@ -239,3 +244,12 @@ async def _read_response(
 
     await reader.readexactly(int(length))
     return status, headers
+
+
+def _nearest_rank(ordered: list[float], quantile: float) -> float:
+    """Return the nearest-rank quantile of sorted values, nan if there are none."""
+    if not ordered:
+        return math.nan
+
+    rank = max(0, math.ceil(quantile * len(ordered)) - 1)
+    return ordered[rank]
