@@ -251,16 +251,22 @@ def _serve(_args: argparse.Namespace) -> int:
 def _prepare_multiprocess_metrics(settings: Settings) -> None:
     """Give every worker one empty directory for its metric files.
 
-    prometheus_client reads `PROMETHEUS_MULTIPROC_DIR` when it is first
-    imported, so this runs before anything imports it, and workers inherit
-    the variable. Files left by an earlier run would add old counts, so the
-    directory is emptied first.
+    Workers inherit `PROMETHEUS_MULTIPROC_DIR`, and this process switches
+    prometheus_client to file-backed values before any metric exists. Files
+    left by an earlier run would add old counts, so the directory is emptied
+    first.
     """
     directory = settings.data_dir / "metrics"
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    # prometheus_client picks its value store when first imported, which
+    # building the parser may already have done; pick again now. Metrics
+    # are created later, in create_app, and use the store chosen here.
+    from prometheus_client import values
+
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
 
 
 def _start_metrics_server(host: str, port: int) -> None:

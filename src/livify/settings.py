@@ -15,32 +15,26 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from livify.db import normalise_database_url
 from livify.db._database import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_SECONDS
-from livify.platform.moderation._dependency import (
-    MODERATION_BREAKER_OPEN_SECONDS,
-    MODERATION_MAX_ATTEMPTS,
-    MODERATION_MAX_CONCURRENT,
-    MODERATION_TIMEOUT_SECONDS,
-)
-from livify.platform.moderation._worker import (
-    DEFAULT_INTERVAL_SECONDS,
-    DEFAULT_RETRY_INITIAL_SECONDS,
-    DEFAULT_RETRY_MAX_SECONDS,
-)
-from livify.resilience._adaptive_limit import (
-    DEFAULT_INITIAL_LIMIT,
-    DEFAULT_LATENCY_TARGET_SECONDS,
-    DEFAULT_MAX_LIMIT,
-    DEFAULT_MIN_LIMIT,
-)
-from livify.resilience._admission import (
-    DEFAULT_QUEUE_SIZE,
-    DEFAULT_QUEUE_TIMEOUT_SECONDS,
-)
-from livify.resilience._deadline_middleware import (
-    DEFAULT_READ_TIMEOUT_SECONDS,
-    DEFAULT_WRITE_TIMEOUT_SECONDS,
-)
-from livify.resilience._shedding import DEFAULT_RETRY_AFTER_SECONDS
+
+# Defaults of the application. They are written out rather than imported
+# from the toolkit and platform modules, so that reading Settings stays cheap
+# for every command and loads neither the web stack nor prometheus_client.
+DEFAULT_REQUEST_READ_TIMEOUT_SECONDS = 3.0
+DEFAULT_REQUEST_WRITE_TIMEOUT_SECONDS = 10.0
+DEFAULT_SHEDDING_INITIAL_LIMIT = 32
+DEFAULT_SHEDDING_MIN_LIMIT = 4
+DEFAULT_SHEDDING_MAX_LIMIT = 512
+DEFAULT_SHEDDING_LATENCY_TARGET_SECONDS = 0.1
+DEFAULT_SHEDDING_QUEUE_SIZE = 128
+DEFAULT_SHEDDING_QUEUE_TIMEOUT_SECONDS = 0.05
+DEFAULT_SHEDDING_RETRY_AFTER_SECONDS = 1
+DEFAULT_MODERATION_TIMEOUT_SECONDS = 1.0
+DEFAULT_MODERATION_MAX_ATTEMPTS = 2
+DEFAULT_MODERATION_MAX_CONCURRENT = 10
+DEFAULT_MODERATION_BREAKER_OPEN_SECONDS = 10.0
+DEFAULT_MODERATION_WORKER_INTERVAL_SECONDS = 1.0
+DEFAULT_MODERATION_RETRY_INITIAL_SECONDS = 5.0
+DEFAULT_MODERATION_RETRY_MAX_SECONDS = 300.0
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -87,13 +81,13 @@ class Settings(BaseSettings):
         "in seconds (SQLite has none)",
     )
     request_read_timeout_seconds: float = Field(
-        default=DEFAULT_READ_TIMEOUT_SECONDS,
+        default=DEFAULT_REQUEST_READ_TIMEOUT_SECONDS,
         gt=0,
         description="deadline of GET, HEAD and OPTIONS requests in seconds; "
         "past it the request is cancelled and answered 504",
     )
     request_write_timeout_seconds: float = Field(
-        default=DEFAULT_WRITE_TIMEOUT_SECONDS,
+        default=DEFAULT_REQUEST_WRITE_TIMEOUT_SECONDS,
         gt=0,
         description="deadline of every other request in seconds",
     )
@@ -103,31 +97,31 @@ class Settings(BaseSettings):
         "adaptive concurrency limit",
     )
     shedding_latency_target_seconds: float = Field(
-        default=DEFAULT_LATENCY_TARGET_SECONDS,
+        default=DEFAULT_SHEDDING_LATENCY_TARGET_SECONDS,
         gt=0,
         description="mean latency of admitted requests above which the "
         "concurrency limit shrinks, in seconds",
     )
-    shedding_initial_limit: int = Field(default=DEFAULT_INITIAL_LIMIT, ge=1)
+    shedding_initial_limit: int = Field(default=DEFAULT_SHEDDING_INITIAL_LIMIT, ge=1)
     shedding_min_limit: int = Field(
-        default=DEFAULT_MIN_LIMIT,
+        default=DEFAULT_SHEDDING_MIN_LIMIT,
         ge=1,
         description="concurrent requests per worker the limit never goes below",
     )
-    shedding_max_limit: int = Field(default=DEFAULT_MAX_LIMIT, ge=1)
+    shedding_max_limit: int = Field(default=DEFAULT_SHEDDING_MAX_LIMIT, ge=1)
     shedding_queue_size: int = Field(
-        default=DEFAULT_QUEUE_SIZE,
+        default=DEFAULT_SHEDDING_QUEUE_SIZE,
         ge=0,
         description="requests per worker that may wait for a slot",
     )
     shedding_queue_timeout_seconds: float = Field(
-        default=DEFAULT_QUEUE_TIMEOUT_SECONDS,
+        default=DEFAULT_SHEDDING_QUEUE_TIMEOUT_SECONDS,
         gt=0,
         description="longest wait for a slot in seconds, while the queue "
         "is not standing",
     )
     shedding_retry_after_seconds: int = Field(
-        default=DEFAULT_RETRY_AFTER_SECONDS,
+        default=DEFAULT_SHEDDING_RETRY_AFTER_SECONDS,
         ge=0,
         description="Retry-After of shed requests, in seconds",
     )
@@ -205,14 +199,14 @@ class Settings(BaseSettings):
         "checks new and edited posts (unset: off, every post is published)",
     )
     moderation_timeout_seconds: float = Field(
-        default=MODERATION_TIMEOUT_SECONDS,
+        default=DEFAULT_MODERATION_TIMEOUT_SECONDS,
         gt=0,
         description="connect, read and write timeout of one moderation call; "
         "a write waits at most about max_attempts times this",
     )
-    moderation_max_attempts: int = Field(default=MODERATION_MAX_ATTEMPTS, ge=1)
+    moderation_max_attempts: int = Field(default=DEFAULT_MODERATION_MAX_ATTEMPTS, ge=1)
     moderation_max_concurrent: int = Field(
-        default=MODERATION_MAX_CONCURRENT,
+        default=DEFAULT_MODERATION_MAX_CONCURRENT,
         gt=0,
         description="moderation calls in flight per process (bulkhead)",
     )
@@ -221,19 +215,19 @@ class Settings(BaseSettings):
         description="false keeps calling a failing service (for comparisons only)",
     )
     moderation_breaker_open_seconds: float = Field(
-        default=MODERATION_BREAKER_OPEN_SECONDS, gt=0
+        default=DEFAULT_MODERATION_BREAKER_OPEN_SECONDS, gt=0
     )
     moderation_retry_initial_seconds: float = Field(
-        default=DEFAULT_RETRY_INITIAL_SECONDS,
+        default=DEFAULT_MODERATION_RETRY_INITIAL_SECONDS,
         gt=0,
         description="first wait before a pending post is checked again; "
         "each failed check doubles it, up to moderation_retry_max_seconds",
     )
     moderation_retry_max_seconds: float = Field(
-        default=DEFAULT_RETRY_MAX_SECONDS, gt=0
+        default=DEFAULT_MODERATION_RETRY_MAX_SECONDS, gt=0
     )
     moderation_worker_interval_seconds: float = Field(
-        default=DEFAULT_INTERVAL_SECONDS,
+        default=DEFAULT_MODERATION_WORKER_INTERVAL_SECONDS,
         gt=0,
         description="how often each process looks for pending posts to check",
     )

@@ -70,6 +70,24 @@ def test_two_workers_report_summed_totals(
     assert len(metric_files) == 2
 
 
+def test_separate_metrics_port_reports_one_worker(tmp_path: Path) -> None:
+    """With LIVIFY_METRICS_PORT and one worker, the metrics port sees its requests."""
+    metrics_port = find_free_port()
+    server = start_live_server(
+        tmp_path / "data",
+        None,
+        extra_environment={"LIVIFY_METRICS_PORT": str(metrics_port)},
+    )
+    try:
+        send_requests(server, 5)
+        time.sleep(DEFAULT_FLUSH_INTERVAL_SECONDS * 2)
+        text = httpx.get(f"http://{HOST}:{metrics_port}/metrics", timeout=10.0).text
+    finally:
+        server.stop()
+
+    assert scraped_counts(text).get(("GET", "/api/tags", "200"), 0) >= 5
+
+
 @pytest.fixture
 def one_worker(tmp_path: Path) -> Iterator[LiveServer]:
     server = start_live_server(tmp_path / "data", None)
