@@ -82,6 +82,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         # Tests send far more requests from one address than the default
         # limits allow; the rate-limit tests turn limiting back on.
         ratelimit_enabled=False,
+        # Concurrency tests fire bursts of writes that load shedding would
+        # partly refuse; tests/resilience and tests/live test shedding.
+        shedding_enabled=False,
     )
 
 

@@ -69,6 +69,7 @@ async def protected(
         update={
             "request_read_timeout_seconds": 5.0,
             "request_write_timeout_seconds": DEADLINE_SECONDS,
+            "shedding_enabled": True,
             "shedding_initial_limit": 1,
             "shedding_min_limit": 1,
             "shedding_max_limit": 1,
