@@ -18,6 +18,7 @@ from livify.capacity import (
     render_analysis_svg,
     usl_throughput,
 )
+from livify.capacity._analysis import EXTRAPOLATION_LIMIT, _peak_throughput
 from livify.cli import main
 from livify.loadtest import LoadModel, RunResult, build_plan
 from tests.loadtest.synthetic import synthetic_result, synthetic_step_result
@@ -159,3 +160,19 @@ def test_capacity_command_rejects_other_json(
     path.write_text('{"format": "something else"}')
     assert main(["capacity", str(path)]) == 2
     assert "not a livify load-test result" in capsys.readouterr().err
+
+
+def test_near_zero_coherency_peak_is_not_extrapolated() -> None:
+    """A peak far past the tested concurrency is neither planned on nor printed."""
+    points = [
+        LoadPoint(f"step {n}", n, n, usl_throughput(n, 100.0, 0.01, 1e-9), 0.01, 0.0)
+        for n in (10, 20, 30, 40)
+    ]
+    fit = fit_usl(
+        [p.concurrency for p in points], [p.throughput_per_second for p in points]
+    )
+    reach = 40 * EXTRAPOLATION_LIMIT
+
+    assert fit.peak_concurrency > reach
+    assert _peak_throughput(fit, points) == pytest.approx(fit.throughput(reach))
+    assert _peak_throughput(fit, points) < fit.peak_throughput / 2

@@ -14,6 +14,8 @@ from livify.loadtest import Axis, LoadModel, RunResult, Series, render_line_char
 
 DEFAULT_SLO_P95_SECONDS = 0.25
 CURVE_POINTS = 60
+# The fit is trusted up to this multiple of the highest tested concurrency.
+EXTRAPOLATION_LIMIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,25 @@ def analyse(
 
 
 def _peak_throughput(fit: UslFit | None, points: list[LoadPoint]) -> float:
+    """Return the throughput a plan may count on as the peak.
+
+    A fitted peak far beyond the tested concurrency is an extrapolation: a
+    coherency term near zero puts it at thousands of users and at a rate
+    never seen. Past `EXTRAPOLATION_LIMIT` times the tested maximum, the
+    fit's throughput at that limit stands in for it.
+    """
     measured = max(point.throughput_per_second for point in points)
-    if fit is None or not math.isfinite(fit.peak_throughput):
+    if fit is None:
         return measured
-    return max(fit.peak_throughput, measured)
+
+    reach = _trusted_reach(points)
+    if fit.peak_concurrency <= reach:
+        return max(fit.peak_throughput, measured)
+    return max(fit.throughput(reach), measured)
+
+
+def _trusted_reach(points: list[LoadPoint]) -> float:
+    return max(point.concurrency for point in points) * EXTRAPOLATION_LIMIT
 
 
 def render_analysis(analysis: CapacityAnalysis) -> str:
@@ -127,9 +144,11 @@ def _fit_lines(analysis: CapacityAnalysis) -> list[str]:
         f"  kappa  (coherency)                    {fit.kappa:.6f}",
     ]
     tested = max(point.concurrency for point in analysis.points)
-    if math.isinf(fit.peak_concurrency):
+    reach = _trusted_reach(analysis.points)
+    if fit.peak_concurrency > reach:
         lines.append(
-            f"  no peak: throughput approaches {fit.peak_throughput:,.1f} req/s"
+            f"  no peak up to concurrency {reach:.1f} ({EXTRAPOLATION_LIMIT:g}x "
+            f"the tested maximum): {fit.throughput(reach):,.1f} req/s there"
         )
     else:
         where = (
