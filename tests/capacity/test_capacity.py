@@ -176,3 +176,23 @@ def test_near_zero_coherency_peak_is_not_extrapolated() -> None:
     assert fit.peak_concurrency > reach
     assert _peak_throughput(fit, points) == pytest.approx(fit.throughput(reach))
     assert _peak_throughput(fit, points) < fit.peak_throughput / 2
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--headroom", "1.5"], "--headroom"),
+        (["--headroom", "0"], "--headroom"),
+        (["--users", "-1"], "--users"),
+        (["--requests-per-user-minute", "0"], "--requests-per-user-minute"),
+    ],
+)
+def test_capacity_command_names_the_bad_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], named: str
+) -> None:
+    """A bad option value exits 2 with the option's name, with or without --users."""
+    result_path = tmp_path / "result.json"
+    step_result().write_json(result_path)
+
+    assert main(["capacity", str(result_path), *options]) == 2
+    assert named in capsys.readouterr().err

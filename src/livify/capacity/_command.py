@@ -60,6 +60,7 @@ def run_capacity_command(
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     try:
+        _check_options(args)
         result = RunResult.read_json(args.result)
         slo = parse_threshold(args.slo)
         if slo.metric != "p95" or slo.scope:
@@ -87,3 +88,23 @@ def run_capacity_command(
             json.dumps(asdict(analysis), indent=1, default=str) + "\n", encoding="utf-8"
         )
     return 0
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Reject option values no analysis could use, naming the option.
+
+    Checked before reading the result, so a bad `--headroom` is reported
+    even when no plan would be made (no `--users`).
+    """
+    if not 0 < args.headroom <= 1:
+        msg = f"--headroom must be in (0, 1], got {args.headroom!r}"
+        raise ValueError(msg)
+
+    if args.users is not None and args.users < 0:
+        msg = f"--users must be zero or more, got {args.users!r}"
+        raise ValueError(msg)
+
+    rate = args.requests_per_user_minute
+    if rate is not None and not rate > 0:
+        msg = f"--requests-per-user-minute must be positive, got {rate!r}"
+        raise ValueError(msg)
