@@ -4,8 +4,8 @@ This is the only module that wires the platform to the toolkit. Middleware,
 from the outside in: fixed paths (`/metrics`, `/livez`, `/readyz`), tracing
 (when configured), golden-signal metrics and access logs, load shedding, the
 body size limit, rate limits, CORS, the response cache for anonymous reads
-(which stores finished responses), request deadlines, gzip, HTTP cache
-headers (ETag, 304, Cache-Control), then FastAPI's router.
+(which stores finished responses), request deadlines, HTTP cache headers
+(ETag, 304, Cache-Control), gzip, then FastAPI's router.
 """
 
 from __future__ import annotations
@@ -272,10 +272,11 @@ def _install_middleware(
         max_age_seconds=settings.http_max_age_seconds,
         shared_max_age_seconds=settings.http_shared_max_age_seconds,
     )
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    # Outside gzip, so each content coding gets its own strong ETag.
     app.add_middleware(
         HttpCacheHeadersMiddleware, policy=policy, is_public_path=_is_public_path
     )
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     # Inside the response cache: a hit needs no timer, and concurrent misses
     # wait for one load that the deadline bounds.
     app.add_middleware(

@@ -164,3 +164,32 @@ async def test_cors_origin_never_replayed(settings: Settings) -> None:
 
     allowed = [answer.headers["access-control-allow-origin"] for answer in answers]
     assert allowed == [*origins, *origins]
+
+
+async def test_each_content_coding_has_its_own_etag(
+    app_client: httpx.AsyncClient,
+) -> None:
+    """Gzip and identity bodies get different strong ETags and one Vary each."""
+    author = await register(app_client)
+    for number in range(6):
+        await create_article(app_client, author, title=f"Long list entry {number}")
+    gzip = {"Accept-Encoding": "gzip"}
+    identity = {"Accept-Encoding": "identity"}
+
+    zipped = await app_client.get("/articles", headers=gzip)
+    plain = await app_client.get("/articles", headers=identity)
+    plain_with_zipped_tag = await app_client.get(
+        "/articles", headers={**identity, "If-None-Match": zipped.headers["etag"]}
+    )
+    zipped_again = await app_client.get(
+        "/articles", headers={**gzip, "If-None-Match": zipped.headers["etag"]}
+    )
+
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["etag"] != plain.headers["etag"]
+    assert plain_with_zipped_tag.status_code == 200
+    assert zipped_again.status_code == 304
+    for response in (zipped, plain):
+        fields = [field.strip() for field in response.headers["vary"].split(",")]
+        assert sorted(fields) == ["Accept-Encoding", "Authorization"]

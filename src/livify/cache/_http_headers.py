@@ -25,6 +25,7 @@ from livify.types import ASGIApp, Message, Receive, Scope, Send
 
 CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
 ETAG_HASH_BYTES = 16
+VARY_FIELDS = (b"Authorization", b"Accept-Encoding")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ class HttpCacheHeadersMiddleware:
         response_headers = [
             (name, value)
             for name, value in start.get("headers", [])
-            if name not in (b"cache-control", b"etag")
+            if name not in (b"cache-control", b"etag", b"vary")
         ]
 
         if start["status"] != 200:
@@ -124,7 +125,7 @@ class HttpCacheHeadersMiddleware:
         response_headers += [
             (b"etag", etag),
             (b"cache-control", cache_control),
-            (b"vary", b"Authorization, Accept-Encoding"),
+            (b"vary", _merged_vary(start.get("headers", []))),
         ]
         if matches_if_none_match(request_headers.get(b"if-none-match"), etag):
             kept = not_modified_headers(response_headers)
@@ -148,6 +149,24 @@ class _BufferedResponse:
             self.start = message
         elif message["type"] == "http.response.body":
             self.chunks.append(message.get("body", b""))
+
+
+def _merged_vary(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """Return `Vary` naming Authorization, Accept-Encoding and the app's own.
+
+    A compression middleware inside this one may already have added
+    `Accept-Encoding`; each field is named once.
+    """
+    fields = list(VARY_FIELDS)
+    seen = {field.lower() for field in fields}
+    for name, value in headers:
+        if name != b"vary":
+            continue
+        for field in (part.strip() for part in value.split(b",")):
+            if field and field.lower() not in seen:
+                seen.add(field.lower())
+                fields.append(field)
+    return b", ".join(fields)
 
 
 def _with_cache_control(send: Send, value: bytes) -> Send:
