@@ -158,6 +158,7 @@ async def test_rejection_body_and_headers(clock: FakeClock) -> None:
     assert rejected.headers["ratelimit-policy"] == '"default";q=1;w=60'
     assert rejected.headers["ratelimit"].startswith('"default";r=0;t=')
     assert rejected.headers["x-ratelimit-remaining"] == "0"
+    assert rejected.headers["cache-control"] == "no-store"
 
 
 async def test_headers_on_allowed_response(clock: FakeClock) -> None:

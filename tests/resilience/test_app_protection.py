@@ -96,6 +96,7 @@ async def test_deadline_answers_504_and_rolls_back(
     response = await client.post("/test/slow-write")
 
     assert response.status_code == 504
+    assert response.headers["cache-control"] == "no-store"
     assert response.json() == {
         "errors": {"request": [f"did not finish within {DEADLINE_SECONDS:g} seconds"]}
     }
@@ -134,6 +135,7 @@ async def test_busy_server_sheds_in_error_format(
     assert admitted.status_code == 200
     assert shed.status_code == 503
     assert shed.headers["retry-after"] == "3"
+    assert shed.headers["cache-control"] == "no-store"
     assert shed.json() == {
         "errors": {"server": ["is overloaded, retry after 3 seconds"]}
     }

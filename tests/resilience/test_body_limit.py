@@ -210,6 +210,7 @@ async def test_rejection_is_json_errors() -> None:
     assert headers[b"content-type"] == b"application/json"
     assert headers[b"content-length"] == str(len(body)).encode()
     assert headers[b"connection"] == b"close"
+    assert headers[b"cache-control"] == b"no-store"
 
 
 async def test_started_response_reraises() -> None:

@@ -113,6 +113,7 @@ class RateLimitMiddleware:
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
             *build_headers(decision),
         ]
         await send({"type": "http.response.start", "status": 429, "headers": headers})

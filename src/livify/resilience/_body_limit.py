@@ -99,6 +99,7 @@ class BodySizeLimitMiddleware:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(self._rejection_body)).encode()),
+                    (b"cache-control", b"no-store"),
                     (b"connection", b"close"),
                 ],
             }

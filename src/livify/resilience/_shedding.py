@@ -62,6 +62,7 @@ class LoadSheddingMiddleware:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(self._rejection_body)).encode()),
             (b"retry-after", str(retry_after_seconds).encode()),
+            (b"cache-control", b"no-store"),
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
