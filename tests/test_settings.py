@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
 
+from livify.app import create_app
+from livify.cli import main
 from livify.settings import Settings
 
 
@@ -45,3 +48,42 @@ def test_environment_sets_fields(
     assert settings.data_dir == tmp_path
     assert settings.max_body_bytes == 2048
     assert settings.token_ttl_seconds == 60
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://x", "http://"])
+def test_moderation_url_must_be_http(url: str) -> None:
+    """A moderation URL that no HTTP client can call is refused at start."""
+    with pytest.raises(ValueError, match="http:// or https://"):
+        Settings(moderation_url=url)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--port", "99999"],
+        ["--port", "http"],
+        ["--latency-ms", "nan"],
+        ["--latency-ms", "inf"],
+        ["--latency-ms", "-1"],
+        ["--error-rate", "2"],
+    ],
+)
+def test_moderation_service_rejects_bad_switches(
+    options: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bad options of `livify moderation serve` exit 2 with one line, no traceback."""
+    with contextlib.suppress(SystemExit):
+        status = main(["moderation", "serve", *options])
+        assert status == 2
+
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "LIVIFY_PORT" not in err
+    assert err.strip()
+
+
+def test_shedding_bounds_follow_a_lone_maximum(tmp_path: Path) -> None:
+    """Setting only the maximum limit keeps the default minimum and start inside it."""
+    settings = Settings(data_dir=tmp_path, secret_key="k" * 40, shedding_max_limit=2)
+
+    create_app(settings)

@@ -352,10 +352,13 @@ def _install_middleware(
 
 
 def _admission(settings: Settings, hooks: SheddingMetrics) -> Admission:
+    # Setting only the maximum (or minimum) keeps the other bounds inside it.
+    max_limit = settings.shedding_max_limit
+    min_limit = min(settings.shedding_min_limit, max_limit)
     limit = AimdLimit(
-        initial_limit=settings.shedding_initial_limit,
-        min_limit=settings.shedding_min_limit,
-        max_limit=settings.shedding_max_limit,
+        initial_limit=max(min_limit, min(settings.shedding_initial_limit, max_limit)),
+        min_limit=min_limit,
+        max_limit=max_limit,
         latency_target_seconds=settings.shedding_latency_target_seconds,
     )
     return Admission(

@@ -207,7 +207,11 @@ def _export_options(args: argparse.Namespace) -> None:
     Worker processes build `Settings` from the environment, so this is how
     an option reaches every worker.
     """
-    for name in ("database_url", "data_dir", "host", "port", "workers"):
+    names = ["database_url", "data_dir"]
+    # Other commands (`moderation serve`) have a --host and --port of their own.
+    if args.command == "serve":
+        names += ["host", "port", "workers"]
+    for name in names:
         value = getattr(args, name, None)
         if value is not None:
             os.environ[f"LIVIFY_{name.upper()}"] = str(value)

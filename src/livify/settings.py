@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -231,6 +232,18 @@ class Settings(BaseSettings):
         gt=0,
         description="how often each process looks for pending posts to check",
     )
+
+    @field_validator("moderation_url")
+    @classmethod
+    def _check_moderation_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            msg = f"must be an http:// or https:// URL with a host, got {value!r}"
+            raise ValueError(msg)
+        return value
 
     @field_validator("database_url")
     @classmethod

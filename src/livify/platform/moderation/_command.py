@@ -30,7 +30,10 @@ def add_moderation_arguments(parser: argparse.ArgumentParser) -> None:
         "--host", default=DEFAULT_HOST, help="address to bind (default %(default)s)"
     )
     serve.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="TCP port (default %(default)s)"
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help="TCP port (default %(default)s)",
     )
     serve.add_argument(
         "--latency-ms",
@@ -60,6 +63,17 @@ def add_moderation_arguments(parser: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--random-seed", type=int, help="seed of the fault draws, for repeatable runs"
     )
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        msg = f"must be a TCP port from 1 to 65535, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return port
 
 
 def run_moderation_command(args: argparse.Namespace) -> int:

@@ -42,6 +42,8 @@ DEFAULT_BANNED_WORDS = ("spam", "scam", "viagra")
 HANG_SECONDS = 3600.0
 DISCONNECT_POLL_SECONDS = 0.2
 MAX_FIELDS = 16
+# A delay longer than an hour is a hang; use hang_rate for that.
+MAX_LATENCY_MS = 3_600_000.0
 
 
 @dataclass(slots=True)
@@ -60,8 +62,12 @@ class Faults:
         self.validate()
 
     def validate(self) -> None:
-        if self.latency_ms < 0:
-            msg = f"latency_ms must be 0 or more, got {self.latency_ms!r}"
+        # `not 0 <= x` also rejects nan, which every comparison fails.
+        if not 0 <= self.latency_ms <= MAX_LATENCY_MS:
+            msg = (
+                f"latency_ms must be between 0 and {MAX_LATENCY_MS:,.0f}, "
+                f"got {self.latency_ms!r}"
+            )
             raise ValueError(msg)
 
         for name in ("error_rate", "hang_rate"):
