@@ -57,6 +57,10 @@ MIXED_STEP_SECONDS = 8.0
 SERVER_ENVIRONMENT = {
     "LIVIFY_LOG_LEVEL": "warning",
     "LIVIFY_RATELIMIT_ENABLED": "false",
+    # wrk's connections are a closed loop that always saturates the server;
+    # with shedding on, slow endpoints would count 503s as throughput.
+    # bench/shedding.py measures shedding itself.
+    "LIVIFY_SHEDDING_ENABLED": "false",
 }
 
 
@@ -387,7 +391,8 @@ def render(
         "(`bench/_bare_app.py`)",
         "returning a fixed 60-byte JSON body, served by uvicorn with uvloop and",
         "httptools in one process. livify runs `livify serve` (one worker,",
-        "`LIVIFY_LOG_LEVEL=warning`) on SQLite seeded with `livify seed "
+        "`LIVIFY_LOG_LEVEL=warning`, rate limits and load shedding off) on",
+        "SQLite seeded with `livify seed "
         f"--scale {SEED_SCALE}`. wrk keeps {WRK_CONNECTIONS} requests in flight, "
         "so every",
         "target runs at saturation and its p99 includes the wait in the server's",
