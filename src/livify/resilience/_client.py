@@ -153,6 +153,8 @@ class Dependency:
             max_keepalive_connections=min(max_keepalive_connections, max_connections),
             keepalive_expiry=keepalive_expiry_seconds,
         )
+        # NOTE: `h2` is not a dependency and no test server speaks HTTP/2
+        # over TLS, so this path is untested; install httpx[http2] for it.
         return httpx.AsyncClient(
             base_url=base_url,
             headers=headers,
