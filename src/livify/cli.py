@@ -247,6 +247,9 @@ def _serve(_args: argparse.Namespace) -> int:
         # livify configures logging itself and writes its own access log.
         log_config=None,
         access_log=False,
+        # livify believes forwarded headers only from LIVIFY_TRUSTED_PROXIES;
+        # uvicorn's own rewrite would trust any peer on 127.0.0.1.
+        proxy_headers=False,
         timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
     )
     return 0
