@@ -4,20 +4,20 @@ The middleware sits outside compression and the HTTP cache headers, so it
 stores the finished response (ETag, Cache-Control, Vary, gzip already
 applied) and a hit costs one cache lookup and two ASGI messages: the
 framework's routing, dependency injection and validation, the ETag hash and
-the compression all run only on a miss. A hit answers `If-None-Match` with
-`304` itself. Responses are stored per variant: with and without gzip.
+the compression all run only on a miss. A hit responds to `If-None-Match`
+with `304` itself. Responses are stored per variant: with and without gzip.
 
 Only requests without `Authorization` are served from here, and only `200`
 responses are stored, so no caller ever receives another caller's view.
 
 The caller supplies `tags_for(path, query_string)`, which returns the tags
 of the response the path will produce, or None for paths never cached. It
-must depend on the URL alone: its answers are memoized.
+must depend on the URL alone, because its results are memoized.
 The tags are known before the application runs, so an invalidation that
 races the miss is never lost (the cache reads tag versions first).
 
 When the application fails (an exception or a 5xx answer) and this process
-still holds a copy that expired within the cache's `stale_if_error_seconds`,
+still has a copy that expired within the cache's `stale_if_error_seconds`,
 that copy is served, marked with a `Cache-Status` header (RFC 9211) and
 `Cache-Control: no-store` so that no shared cache keeps it as fresh.
 """

@@ -1,18 +1,18 @@
 """Add up request latencies in plain Python and hand them to Prometheus in bulk.
 
 An `observe()` on a prometheus_client histogram takes a lock, updates the
-sum and scans the buckets, and a gauge `inc()` and `dec()` take a lock each:
-about 5 microseconds per request together, measured on this project's
-machine, which is a large share of a response-cache hit. `RequestTally`
+sum and scans the buckets. A gauge `inc()` and `dec()` take a lock each.
+Together they cost about 5 microseconds per request on this project's
+two-core machine, a large share of a response-cache hit. `RequestTally`
 instead counts each request into a per-process dict (a bisect and two
 additions) and adds the counts to the histogram children on `flush()`.
 
-Flushes happen before every collection of the registry (so a scrape in a
-single process is exact), on the first request after `flush_interval_seconds`
-and whenever the caller's periodic task asks; with several workers a scrape
-therefore lags by at most one interval. The in-flight gauge is set on each
-flush from a plain counter: a sampled gauge, like the other saturation
-signals.
+Flushes happen before every collection of the registry, so a scrape of a
+single process is exact. They also happen on the first request after
+`flush_interval_seconds` and whenever the caller's periodic task asks, so
+a scrape that merges several processes lags by about one interval. The
+in-flight gauge is set on each flush from a plain counter: a sampled gauge,
+like the other saturation signals.
 """
 
 from __future__ import annotations
