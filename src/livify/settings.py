@@ -45,8 +45,7 @@ DEFAULT_GRACEFUL_SHUTDOWN_SECONDS = 30.0
 # Under the read deadline, so a runaway query ends before its request does.
 DEFAULT_STATEMENT_TIMEOUT_SECONDS = 2.5
 SQLITE_FILE_NAME = "livify.sqlite3"
-# The platform's VIEW_TTL_SECONDS; not imported, because importing the cache
-# here would load prometheus_client before the CLI sets multiprocess mode.
+# The platform's VIEW_TTL_SECONDS, written out like the defaults above.
 DEFAULT_CACHE_TTL_SECONDS = 300.0
 
 
@@ -94,7 +93,7 @@ class Settings(BaseSettings):
     )
     shedding_enabled: bool = Field(
         default=True,
-        description="answer 503 with Retry-After to requests beyond the "
+        description="respond 503 with Retry-After to requests beyond the "
         "adaptive concurrency limit",
     )
     shedding_latency_target_seconds: float = Field(
@@ -118,7 +117,7 @@ class Settings(BaseSettings):
     shedding_queue_timeout_seconds: float = Field(
         default=DEFAULT_SHEDDING_QUEUE_TIMEOUT_SECONDS,
         gt=0,
-        description="longest wait for a slot in seconds, while the queue "
+        description="maximum wait for a slot in seconds, while the queue "
         "is not standing",
     )
     shedding_retry_after_seconds: int = Field(
