@@ -68,3 +68,12 @@ def test_missing_output_directory_rejected(tmp_path: Path) -> None:
 
     assert run.returncode == 2
     assert "its directory does not exist" in run.stderr
+
+
+def test_bad_load_rejected_before_local_server(tmp_path: Path) -> None:
+    """A bad load fails with exit 2 before a local target server is started."""
+    run = run_loadtest(["--users", "-5", "--quiet"], json_path=tmp_path / "r.json")
+
+    assert run.returncode == 2
+    assert "load must be positive" in run.stderr
+    assert "starting a seeded local" not in run.stderr

@@ -48,6 +48,8 @@ EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 PREFLIGHT_TIMEOUT_SECONDS = 5.0
+# Stands in for the local target's URL, unknown until it starts.
+PLACEHOLDER_URL = "http://127.0.0.1"
 DEFAULT_USERS = 20
 DEFAULT_RATE = 50.0
 # A step-load run stops at the first step that breaks one of these, unless
@@ -288,6 +290,8 @@ def run_loadtest_command(
         thresholds = _thresholds(args)
         baseline = None if args.baseline is None else RunResult.read_json(args.baseline)
         _check_before_run(args)
+        # Checks the load and plan options before a local server is started.
+        _options(args, args.url or PLACEHOLDER_URL, thresholds)
     except (LoadTestError, OSError, ValueError) as exc:
         print(f"livify loadtest: {exc}", file=err)
         return EXIT_INVALID

@@ -88,7 +88,8 @@ class LocalTarget:
                 logger.warning("loadtest.target_killed", pid=process.pid)
                 process.kill()
                 process.wait()
-            logger.info("loadtest.target_stopped", pid=process.pid)
+            # The command prints its own line; this one is for debugging.
+            logger.debug("loadtest.target_stopped", pid=process.pid)
 
         if self._data_dir is not None:
             shutil.rmtree(self._data_dir, ignore_errors=True)
@@ -134,7 +135,7 @@ class LocalTarget:
             )
         self.url = f"http://{HOST}:{port}"
         self.pid = self._process.pid
-        logger.info("loadtest.target_starting", pid=self._process.pid, url=self.url)
+        logger.debug("loadtest.target_starting", pid=self._process.pid, url=self.url)
         self._wait_until_ready()
 
     def _wait_until_ready(self) -> None:
