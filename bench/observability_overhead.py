@@ -1,10 +1,10 @@
 """CPU cost of the observability middleware on the cheapest endpoints.
 
 Two apps are built by `create_app` on one SQLite file, with metrics on and
-off, and driven in-process by a minimal ASGI client, so the server and the
+off. A minimal ASGI client drives them in-process, so the server and the
 network add nothing and the middleware's share of the cost is as large as
 it can look. The endpoints are response-cache hits (the tag list and an
-article), the cheapest requests livify answers. Each round measures both
+article), the cheapest requests livify serves. Each round measures both
 apps back to back in CPU time per request; the table gives medians and the
 median of the per-round ratios.
 

@@ -174,7 +174,7 @@ async def test_replayed_headers_are_not_shared(setup: Harness) -> None:
 async def test_stale_copy_served_when_the_app_fails(
     setup: Harness, failure: str
 ) -> None:
-    """After expiry, a failing app is answered with the stale copy, marked so."""
+    """After expiry, a request to a failing app gets the stale copy, marked so."""
     client = setup.client
     await client.get("/items/1")
     setup.clock.advance(30)

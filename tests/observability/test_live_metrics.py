@@ -71,7 +71,7 @@ def test_two_workers_report_summed_totals(
 
 
 def test_separate_metrics_port_reports_one_worker(tmp_path: Path) -> None:
-    """With LIVIFY_METRICS_PORT and one worker, the metrics port sees its requests."""
+    """With LIVIFY_METRICS_PORT and one worker, the metrics port counts its requests."""
     metrics_port = find_free_port()
     server = start_live_server(
         tmp_path / "data",

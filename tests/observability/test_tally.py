@@ -64,7 +64,7 @@ def test_bulk_add_matches_observe(seconds: list[float]) -> None:
 
 
 def test_collection_flushes_first() -> None:
-    """A scrape of a single process sees every finished request at once."""
+    """A scrape of a single process counts every finished request at once."""
     registry = CollectorRegistry()
     metrics = HttpServerMetrics(registry, flush_interval_seconds=1e9)
     metrics.tally.started("GET")

@@ -26,7 +26,7 @@ def limited(
 ) -> Iterator[tuple[LiveServer, bool]]:
     """A server allowing 3 article lists a minute per client, and its trust.
 
-    The second value tells whether loopback is a trusted proxy.
+    The second value is true when loopback is a trusted proxy.
     """
     config = tmp_path / "limits.toml"
     config.write_text(

@@ -64,7 +64,7 @@ class Cache:
     duration (XFetch, `early_refresh_beta`; 0 turns it off). A loader that
     raises `NotFound` is cached as not found for `negative_ttl_seconds`.
     With `stale_if_error_seconds`, L1 keeps each entry that long past its
-    expiry, so `get_stale` can answer while its source is failing.
+    expiry, so `get_stale` can return it while its source is failing.
 
     With `lease_ttl_seconds` set and Redis up, a process that misses takes a
     Redis lease on the key before loading, and the processes that find it
@@ -173,7 +173,7 @@ class Cache:
     def get_stale(self, key: str) -> Any:
         """Return the last value stored for `key` in this process, even expired.
 
-        For serving stale-if-error: after a load failed, a caller may answer
+        For serving stale-if-error: after a load failed, a caller may respond
         with the value that expired less than `stale_if_error_seconds` ago.
         Returns None when there is none, when a tag of the entry was
         invalidated since (a known-outdated value is never served) or when

@@ -153,7 +153,10 @@ class ResponseCacheMiddleware:
         try:
             stored: bytes = await self.cache.get_or_load(key, load, tags=tags)
         except _NotStored as skipped:
-            if skipped.start["status"] < 500 or not await self._send_stale(key, send):
+            status = skipped.start["status"]
+            if status < 500 or not await self._send_stale(
+                key, send, f"status {status}"
+            ):
                 await _send(
                     send,
                     skipped.start["status"],
@@ -162,15 +165,14 @@ class ResponseCacheMiddleware:
                 )
             return None
         except Exception as exc:
-            if not await self._send_stale(key, send):
+            if not await self._send_stale(key, send, repr(exc)):
                 raise
-            logger.warning("cache.stale_if_error", key=key, error=repr(exc))
             return None
 
         return self._parse(key, stored)
 
     def _tags(self, path: str, query_string: bytes) -> Sequence[str] | None:
-        # tags_for is a function of the URL alone, so its answers are memoized.
+        # tags_for is a function of the URL alone, so its results are memoized.
         memo_key = (path, query_string)
         try:
             return self._tags_memo[memo_key]
@@ -185,7 +187,7 @@ class ResponseCacheMiddleware:
 
     def _parse(self, key: str, stored: bytes) -> _Replay:
         # The cache hands out the same bytes object until the entry changes,
-        # so an identity check tells whether the parsed copy is current.
+        # so an identity check shows whether the parsed copy is current.
         memo = self._parsed.get(key)
         if memo is not None and memo[0] is stored:
             return memo[1]
@@ -196,12 +198,13 @@ class ResponseCacheMiddleware:
         self._parsed[key] = (stored, replay)
         return replay
 
-    async def _send_stale(self, key: str, send: Send) -> bool:
+    async def _send_stale(self, key: str, send: Send, error: str) -> bool:
         """Send the copy kept for stale-if-error; return False when there is none."""
         stored = self.cache.get_stale(key)
         if not isinstance(stored, bytes):
             return False
 
+        logger.warning("cache.stale_if_error", key=key, error=error)
         replay = self._parse(key, stored)
         headers = [
             (name, value)
@@ -227,7 +230,7 @@ class ResponseCacheMiddleware:
                 chunks.append(message.get("body", b""))
 
         # Concurrent misses share this load, so it must produce the full
-        # response whatever one caller's conditional headers say.
+        # response whatever conditional headers one caller sent.
         unconditional = {
             **scope,
             "headers": [

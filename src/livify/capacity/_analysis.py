@@ -83,7 +83,7 @@ def _peak_throughput(fit: UslFit | None, points: list[LoadPoint]) -> float:
     A fitted peak far beyond the tested concurrency is an extrapolation: a
     coherency term near zero puts it at thousands of users and at a rate
     never seen. Past `EXTRAPOLATION_LIMIT` times the tested maximum, the
-    fit's throughput at that limit stands in for it.
+    fit's throughput at that limit replaces it.
     """
     measured = max(point.throughput_per_second for point in points)
     if fit is None:

@@ -9,7 +9,7 @@ additions) and adds the counts to the histogram children on `flush()`.
 
 Flushes happen before every collection of the registry, so a scrape of a
 single process is exact. They also happen on the first request after
-`flush_interval_seconds` and whenever the caller's periodic task asks, so
+`flush_interval_seconds` and on every call from the caller's periodic task, so
 a scrape that merges several processes lags by about one interval. The
 in-flight gauge is set on each flush from a plain counter: a sampled gauge,
 like the other saturation signals.

@@ -293,7 +293,7 @@ class ArticleService:
             rendered = await _render_one(connection, updated, user_id)
 
         previous_slug = row.slug if new_slug != row.slug else None
-        # An edit of an article that only its author sees changes no public view.
+        # An edit of an article that only its author can read changes no public view.
         is_public_before = row.moderation_status == APPROVED
         is_public_after = (status or row.moderation_status) == APPROVED
         if is_public_before or is_public_after:

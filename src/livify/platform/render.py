@@ -85,7 +85,7 @@ def comment(row: AnyRow, *, following: bool) -> dict[str, Any]:
 
 
 def _add_moderation_status(rendered: dict[str, Any], row: AnyRow) -> None:
-    """Mark a post that only its author sees: `"moderation": "pending"`.
+    """Mark a post that only its author can read: `"moderation": "pending"`.
 
     Published posts carry no such field, so their JSON is the RealWorld one.
     """

@@ -42,7 +42,7 @@ def default_timeout_body(timeout_seconds: float) -> bytes:
 
 
 class DeadlineMiddleware:
-    """Cancel HTTP requests that run past their deadline and answer 504.
+    """Cancel HTTP requests that run past their deadline and respond with 504.
 
     Timeouts are float seconds. Requests to `excluded_paths` (long polls,
     streams, health checks) run without a deadline. Other scope types pass

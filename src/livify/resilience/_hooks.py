@@ -19,21 +19,21 @@ class ResilienceHooks(Protocol):
     def on_call(
         self, dependency: str, outcome: CallOutcome, duration_seconds: float
     ) -> None:
-        """A call ended, after all its attempts and waits."""
+        """Record a call that ended, after all its attempts and waits."""
 
     def on_retry(self, dependency: str, attempt: int, delay_seconds: float) -> None:
-        """Attempt number `attempt` failed; the next one starts after the delay."""
+        """Record that attempt `attempt` failed and the next starts after the delay."""
 
     def on_retry_rejected(self, dependency: str) -> None:
-        """The retry budget had no room, so a failed attempt was not retried."""
+        """Record a failed attempt not retried because the retry budget was spent."""
 
     def on_breaker_transition(
         self, dependency: str, previous: CircuitState, current: CircuitState
     ) -> None:
-        """The circuit breaker moved from `previous` to `current`."""
+        """Record a circuit breaker transition from `previous` to `current`."""
 
     def on_bulkhead_rejected(self, dependency: str) -> None:
-        """A call found no free bulkhead slot in time."""
+        """Record a call that found no free bulkhead slot in time."""
 
 
 class NoHooks:

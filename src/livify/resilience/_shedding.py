@@ -1,4 +1,4 @@
-"""Pure ASGI middleware that answers 503 at once when the server is overloaded.
+"""Pure ASGI middleware that rejects excess requests with 503 under overload.
 
 Each HTTP request asks `Admission` for a slot. An admitted request runs and
 reports its latency, which drives the adaptive limit. A shed request gets
@@ -29,7 +29,7 @@ def default_overload_body(retry_after_seconds: int) -> bytes:
 
 
 class LoadSheddingMiddleware:
-    """Admit HTTP requests through `admission` and answer 503 to the excess.
+    """Admit HTTP requests through `admission` and reject the excess with 503.
 
     `error_body` builds the 503 body from `retry_after_seconds` (an integer
     number of seconds, as the `Retry-After` header requires). Requests to

@@ -16,16 +16,16 @@ class SheddingHooks(Protocol):
     """Receive the admission decisions of `Admission`."""
 
     def on_admit(self, queue_wait_seconds: float) -> None:
-        """A request got a slot after waiting `queue_wait_seconds` (0 if none)."""
+        """Record a request admitted after `queue_wait_seconds` (0: no wait)."""
 
     def on_shed(self, reason: ShedReason) -> None:
-        """A request was rejected: the queue was full, or its wait ran out."""
+        """Record a request rejected because the queue was full or its wait ran out."""
 
     def on_in_flight_change(self, in_flight: int) -> None:
-        """The number of admitted requests still running changed."""
+        """Record a new count of admitted requests still running."""
 
     def on_limit_change(self, limit: int) -> None:
-        """The adaptive concurrency limit moved to `limit`."""
+        """Record that the adaptive concurrency limit moved to `limit`."""
 
 
 class NoSheddingHooks:
