@@ -7,13 +7,13 @@ from types import ModuleType
 from typing import Any
 
 from livify.ratelimit import _fixed_window, _gcra, _sliding_window
-from livify.ratelimit._types import Hit, Usage
+from livify.ratelimit._types import Hit, UsageValues
 
 ALGORITHMS: dict[str, ModuleType] = {
     module.NAME: module for module in (_fixed_window, _sliding_window, _gcra)
 }
 
-HitLocal = Callable[[Any, float, Hit], tuple[Any, float, Usage]]
+HitLocal = Callable[[Any, float, Hit], tuple[Any, float, UsageValues]]
 
 
 def algorithm(name: str) -> ModuleType:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from livify.ratelimit._types import Hit, Usage
+from livify.ratelimit._types import Hit, Usage, UsageValues
 
 NAME = "fixed_window"
 
@@ -38,18 +38,18 @@ def window_bounds(now: float, window_seconds: float) -> tuple[int, float]:
     return index, (index + 1) * window_seconds - now
 
 
-def hit_local(state: Any, now: float, hit: Hit) -> tuple[Any, float, Usage]:
+def hit_local(state: Any, now: float, hit: Hit) -> tuple[Any, float, UsageValues]:
     """Charge `hit` against `state` ([index, count] or None) at time `now`.
 
-    Return the new state, the time it may be dropped and the usage.
+    Return the new state, the time it may be dropped and the usage's fields.
     """
     index, reset = window_bounds(now, hit.window_seconds)
     count = state[1] if state is not None and state[0] == index else 0
     if count + hit.cost > hit.capacity:
-        return state, now + reset, Usage(False, count, reset, _retry(hit, reset))
+        return state, now + reset, (False, count, reset, _retry(hit, reset))
 
     count += hit.cost
-    return [index, count], now + reset, Usage(True, count, reset, 0.0)
+    return [index, count], now + reset, (True, count, reset, 0.0)
 
 
 def redis_call(hit: Hit, now: float) -> tuple[list[str], list[Any], float]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from livify.ratelimit._types import Hit, Usage
+from livify.ratelimit._types import Hit, Usage, UsageValues
 
 NAME = "gcra"
 
@@ -46,7 +46,7 @@ def emission_interval(hit: Hit) -> float:
     return hit.window_seconds / hit.limit
 
 
-def hit_local(state: Any, now: float, hit: Hit) -> tuple[Any, float, Usage]:
+def hit_local(state: Any, now: float, hit: Hit) -> tuple[Any, float, UsageValues]:
     """Charge `hit` against `state` (the TAT as a float, or None)."""
     interval = emission_interval(hit)
     tat = now if state is None or state < now else state
@@ -64,18 +64,18 @@ def redis_call(hit: Hit, now: float) -> tuple[list[str], list[Any], float]:
 
 def parse_reply(reply: Any, hit: Hit, now: float) -> Usage:
     tat = float(reply[1])
-    return _usage(hit, tat, now, is_allowed=int(reply[0]) == 1)
+    return Usage(*_usage(hit, tat, now, is_allowed=int(reply[0]) == 1))
 
 
-def _usage(hit: Hit, tat: float, now: float, *, is_allowed: bool) -> Usage:
+def _usage(hit: Hit, tat: float, now: float, *, is_allowed: bool) -> UsageValues:
     interval = emission_interval(hit)
     ahead = max(tat - now, 0.0)
     used = ahead / interval
     if is_allowed:
-        return Usage(True, used, ahead, 0.0)
+        return True, used, ahead, 0.0
 
     if hit.cost > hit.capacity:
-        return Usage(False, used, ahead, hit.window_seconds)
+        return False, used, ahead, hit.window_seconds
 
     retry = ahead + interval * hit.cost - interval * hit.capacity
-    return Usage(False, used, ahead, max(retry, 0.0))
+    return False, used, ahead, max(retry, 0.0)

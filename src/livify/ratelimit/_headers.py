@@ -25,67 +25,123 @@ the limit closest to exhaustion, for clients that predate the draft.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import TypeAlias
 
-from livify.ratelimit._limiter import Decision
+from livify.ratelimit._limiter import Charged, Decision
+from livify.ratelimit._plan import Plan
 
 # Distinct (limit name, quota, window) triples; a few per limit and tier.
 MAX_CACHED_POLICY_ITEMS = 1024
 
+Headers: TypeAlias = list[tuple[bytes, bytes]]
+# One limit's item start (its quoted name), quota, remaining quota, the
+# seconds of its `t` parameter, and whether it is past its warning ratio.
+LimitState: TypeAlias = tuple[bytes, int, int, int, bool]
 
-def build_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+
+def build_headers(decision: Decision) -> Headers:
     """Return the rate limit headers of `decision` (none for an empty one)."""
     if not decision.results:
         return []
 
     policy_items = []
-    state_items = []
-    warning_items = []
-    tightest_share = math.inf
-    tightest = (0, 0, 0)
+    states = []
     for result in decision.results:
         limit = result.limit
         policy_item, item_start = _static_parts(
             limit.name, result.quota, limit.window_seconds
         )
         usage = result.usage
-        remaining = result.remaining
         reset = _seconds(
             usage.reset_seconds if usage.is_allowed else usage.retry_after_seconds
         )
         policy_items.append(policy_item)
-        state_items.append(f"{item_start};r={remaining};t={reset}")
-        if result.is_warned:
-            warning_items.append(f"{item_start};q={result.quota};r={remaining}")
+        states.append(
+            (item_start, result.quota, result.remaining, reset, result.is_warned)
+        )
 
-        share = remaining / result.quota
+    retry_after = None if decision.is_allowed else decision.retry_after_header
+    return _assemble(b", ".join(policy_items), states, retry_after)
+
+
+def build_admitted_headers(charged: Charged) -> Headers:
+    """Return the headers of a request that `RateLimiter.charge_now` admitted.
+
+    The same headers as `build_headers` returns for its decision, built from
+    the plan's cached parts and the plain usage values.
+    """
+    plan = charged.plan
+    parts = plan.header_parts
+    if parts is None:
+        parts = plan.header_parts = _plan_parts(plan)
+
+    policy_header, item_starts = parts
+    states = []
+    for charge, item_start, values in zip(
+        plan.charges, item_starts, charged.values, strict=True
+    ):
+        quota = charge.quota
+        used = values[1]
+        remaining = max(0, math.floor(quota - used))
+        states.append(
+            (item_start, quota, remaining, _seconds(values[2]), used > charge.warn_used)
+        )
+    return _assemble(policy_header, states, None)
+
+
+def _assemble(
+    policy_header: bytes, states: Iterable[LimitState], retry_after: int | None
+) -> Headers:
+    state_items = []
+    warning_items = []
+    tightest_share = math.inf
+    tightest = (0, 0, 0)
+    for item_start, quota, remaining, reset, is_warned in states:
+        state_items.append(b"%s;r=%d;t=%d" % (item_start, remaining, reset))
+        if is_warned:
+            warning_items.append(b"%s;q=%d;r=%d" % (item_start, quota, remaining))
+
+        share = remaining / quota
         if share < tightest_share:
             tightest_share = share
-            tightest = (result.quota, remaining, reset)
+            tightest = (quota, remaining, reset)
 
     quota, remaining, reset = tightest
     headers = [
-        (b"ratelimit-policy", ", ".join(policy_items).encode()),
-        (b"ratelimit", ", ".join(state_items).encode()),
+        (b"ratelimit-policy", policy_header),
+        (b"ratelimit", b", ".join(state_items)),
         (b"x-ratelimit-limit", b"%d" % quota),
         (b"x-ratelimit-remaining", b"%d" % remaining),
         (b"x-ratelimit-reset", b"%d" % reset),
     ]
     if warning_items:
-        headers.append((b"x-ratelimit-warning", ", ".join(warning_items).encode()))
+        headers.append((b"x-ratelimit-warning", b", ".join(warning_items)))
 
-    if not decision.is_allowed:
-        headers.append((b"retry-after", b"%d" % decision.retry_after_header))
+    if retry_after is not None:
+        headers.append((b"retry-after", b"%d" % retry_after))
     return headers
 
 
+def _plan_parts(plan: Plan) -> tuple[bytes, tuple[bytes, ...]]:
+    """Return a plan's `RateLimit-Policy` value and the item start of each limit."""
+    parts = [
+        _static_parts(charge.limit.name, charge.quota, charge.limit.window_seconds)
+        for charge in plan.charges
+    ]
+    policy_header = b", ".join(policy_item for policy_item, _ in parts)
+    return policy_header, tuple(item_start for _, item_start in parts)
+
+
 @lru_cache(maxsize=MAX_CACHED_POLICY_ITEMS)
-def _static_parts(name: str, quota: int, window_seconds: float) -> tuple[str, str]:
+def _static_parts(name: str, quota: int, window_seconds: float) -> tuple[bytes, bytes]:
     """Return a limit's `RateLimit-Policy` item and the start of its other items."""
-    # A Structured Fields string escapes backslashes and double quotes.
+    # A Structured Fields string escapes backslashes and double quotes. The
+    # name is printable ASCII (`Limit` checks), so it encodes as is.
     escaped = name.replace("\\", "\\\\").replace('"', '\\"')
-    item_start = f'"{escaped}"'
-    return f"{item_start};q={quota};w={_seconds(window_seconds)}", item_start
+    item_start = f'"{escaped}"'.encode()
+    return b"%s;q=%d;w=%d" % (item_start, quota, _seconds(window_seconds)), item_start
 
 
 def _seconds(value: float) -> int:

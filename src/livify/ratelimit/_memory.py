@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from livify.ratelimit._algorithms import ALGORITHMS
-from livify.ratelimit._types import Hit, Usage
+from livify.ratelimit._types import Hit, Usage, UsageValues
 
 DEFAULT_MAX_KEYS = 100_000
 
@@ -44,19 +44,23 @@ class MemoryStore:
 
     async def hit(self, hits: Sequence[Hit], now: float) -> list[Usage]:
         """Charge every hit at time `now`, in order."""
-        return [self.hit_now(hit, now) for hit in hits]
+        return [Usage(*self.hit_values(hit, now)) for hit in hits]
 
     def hit_now(self, hit: Hit, now: float) -> Usage:
         """Charge one hit synchronously."""
+        return Usage(*self.hit_values(hit, now))
+
+    def hit_values(self, hit: Hit, now: float) -> UsageValues:
+        """Charge one hit synchronously; return the fields of its `Usage`."""
         entry = self._entries.get(hit.key)
         state = entry[1] if entry is not None and entry[0] > now else None
-        state, expires_at, usage = self._hit_local[hit.algorithm](state, now, hit)
+        state, expires_at, values = self._hit_local[hit.algorithm](state, now, hit)
         if state is not None:
             if entry is None and len(self._entries) >= self.max_keys:
                 self._make_room(now)
             self._entries[hit.key] = (expires_at, state)
 
-        return usage  # type: ignore[no-any-return] # hit_local is typed Any
+        return values  # type: ignore[no-any-return] # hit_local is typed Any
 
     async def aclose(self) -> None:
         self._entries.clear()

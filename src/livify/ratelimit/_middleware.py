@@ -10,7 +10,7 @@ from typing import TypeAlias
 import orjson
 
 from livify.ratelimit._client_ip import ClientIP
-from livify.ratelimit._headers import build_headers
+from livify.ratelimit._headers import build_admitted_headers, build_headers
 from livify.ratelimit._limiter import Decision, RateLimiter, Request
 from livify.ratelimit._policy import ANONYMOUS_TIER
 from livify.types import ASGIApp, Message, Receive, Scope, Send
@@ -69,12 +69,45 @@ class RateLimitMiddleware:
 
         path = scope["path"]
         client_ip = self.client_ip(scope)
-        if self.limiter.is_exempt(path, client_ip):
+        limiter = self.limiter
+        if limiter.is_exempt(path, client_ip):
             await self.app(scope, receive, send)
             return
 
-        request = await self._request(scope, path, client_ip)
-        decision = await self.limiter.decide(request)
+        result = self.identify(scope) if self.identify is not None else None
+        # The cheap checks first: most callers are anonymous or identified
+        # synchronously, and awaiting costs more.
+        if result is None or isinstance(result, Identity):
+            identity = result
+        else:
+            identity = await _resolve(result)
+
+        if identity is None:
+            user, tier = None, ANONYMOUS_TIER
+        else:
+            user, tier = identity.user, identity.tier
+
+        if limiter.is_synchronous:
+            charged = limiter.charge_now(client_ip, scope["method"], path, user, tier)
+            if charged is None or (charged.is_allowed and not self.include_headers):
+                await self.app(scope, receive, send)
+                return
+
+            if charged.is_allowed:
+                headers = build_admitted_headers(charged)
+                await self.app(scope, receive, _add_headers(send, headers))
+                return
+
+            decision = await limiter.settle(charged)
+        else:
+            request = Request(client_ip, scope["method"], path, user, tier)
+            decision = await limiter.decide(request)
+
+        await self._finish(decision, scope, receive, send)
+
+    async def _finish(
+        self, decision: Decision, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         if not decision.is_allowed:
             await self._reject(decision, send)
             return
@@ -83,30 +116,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
 
-        headers = build_headers(decision)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *headers]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-    async def _request(self, scope: Scope, path: str, client_ip: str) -> Request:
-        identity = None
-        if self.identify is not None:
-            result = self.identify(scope)
-            # The cheap checks first, as `inspect.isawaitable` costs more.
-            if result is None or isinstance(result, Identity):
-                identity = result
-            elif inspect.isawaitable(result):
-                identity = await result
-            else:
-                identity = result
-
-        if identity is None:
-            return Request(client_ip, scope["method"], path, None, ANONYMOUS_TIER)
-        return Request(client_ip, scope["method"], path, identity.user, identity.tier)
+        await self.app(scope, receive, _add_headers(send, build_headers(decision)))
 
     async def _reject(self, decision: Decision, send: Send) -> None:
         body = self.error_body(decision)
@@ -118,3 +128,20 @@ class RateLimitMiddleware:
         ]
         await send({"type": "http.response.start", "status": 429, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _resolve(
+    result: Awaitable[Identity | None] | Identity | None,
+) -> Identity | None:
+    return await result if inspect.isawaitable(result) else result
+
+
+def _add_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
+    """Wrap `send` so the response start carries `headers` as well."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), *headers]
+        await send(message)
+
+    return send_with_headers

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from livify.ratelimit._types import Hit, Usage
+from livify.ratelimit._types import Hit, Usage, UsageValues
 
 NAME = "sliding_window"
 
@@ -40,7 +40,7 @@ return {1, previous, current}
 """
 
 
-def hit_local(state: Any, now: float, hit: Hit) -> tuple[Any, float, Usage]:
+def hit_local(state: Any, now: float, hit: Hit) -> tuple[Any, float, UsageValues]:
     """Charge `hit` against `state` ([index, previous, current] or None)."""
     window = hit.window_seconds
     index = math.floor(now / window)
@@ -48,7 +48,7 @@ def hit_local(state: Any, now: float, hit: Hit) -> tuple[Any, float, Usage]:
     previous, current = _counts(state, index)
     usage = _usage(hit, previous, current, elapsed)
     expires_at = (index + 2) * window
-    if not usage.is_allowed:
+    if not usage[0]:
         return [index, previous, current], expires_at, usage
 
     return [index, previous, current + hit.cost], expires_at, usage
@@ -68,7 +68,7 @@ def parse_reply(reply: Any, hit: Hit, elapsed: float) -> Usage:
     previous, current = float(reply[1]), float(reply[2])
     if int(reply[0]) == 1:
         current -= hit.cost
-    return _usage(hit, previous, current, elapsed)
+    return Usage(*_usage(hit, previous, current, elapsed))
 
 
 def _counts(state: Any, index: int) -> tuple[int, int]:
@@ -84,15 +84,15 @@ def _counts(state: Any, index: int) -> tuple[int, int]:
     return 0, 0
 
 
-def _usage(hit: Hit, previous: float, current: float, elapsed: float) -> Usage:
+def _usage(hit: Hit, previous: float, current: float, elapsed: float) -> UsageValues:
     """Decide from the counts before the hit."""
     window = hit.window_seconds
     estimate = previous * (1.0 - elapsed / window) + current
     reset = window - elapsed
     if estimate + hit.cost <= hit.capacity:
-        return Usage(True, estimate + hit.cost, reset, 0.0)
+        return True, estimate + hit.cost, reset, 0.0
 
-    return Usage(False, estimate, reset, _retry(hit, previous, current, elapsed))
+    return False, estimate, reset, _retry(hit, previous, current, elapsed)
 
 
 def _retry(hit: Hit, previous: float, current: float, elapsed: float) -> float:

@@ -10,6 +10,9 @@ Clock: TypeAlias = Callable[[], float]
 Sleep: TypeAlias = Callable[[float], Awaitable[None]]
 AlgorithmName: TypeAlias = Literal["fixed_window", "sliding_window", "gcra"]
 Outcome: TypeAlias = Literal["allowed", "warned", "delayed", "limited"]
+# The fields of a `Usage` in order. The memory store's hot path passes these
+# plain tuples, because building the frozen dataclass costs about 0.5 µs.
+UsageValues: TypeAlias = tuple[bool, float, float, float]
 
 
 @dataclass(frozen=True, slots=True)
