@@ -30,7 +30,8 @@ from functools import lru_cache
 from typing import TypeAlias
 
 from livify.ratelimit._limiter import Charged, Decision
-from livify.ratelimit._plan import Plan
+from livify.ratelimit._plan import Charge, Plan
+from livify.ratelimit._types import UsageValues
 
 # Distinct (limit name, quota, window) triples; a few per limit and tier.
 MAX_CACHED_POLICY_ITEMS = 1024
@@ -73,14 +74,19 @@ def build_admitted_headers(charged: Charged) -> Headers:
     the plan's cached parts and the plain usage values.
     """
     plan = charged.plan
-    parts = plan.header_parts
+    parts: _PlanHeaders | None = plan.header_parts
     if parts is None:
-        parts = plan.header_parts = _plan_parts(plan)
+        parts = plan.header_parts = _PlanHeaders(plan)
 
-    policy_header, item_starts = parts
+    limit_header = parts.limit_header
+    if limit_header is not None:
+        return _single_limit_headers(
+            parts, limit_header, plan.charges[0], charged.values[0]
+        )
+
     states = []
     for charge, item_start, values in zip(
-        plan.charges, item_starts, charged.values, strict=True
+        plan.charges, parts.item_starts, charged.values, strict=True
     ):
         quota = charge.quota
         used = values[1]
@@ -88,7 +94,38 @@ def build_admitted_headers(charged: Charged) -> Headers:
         states.append(
             (item_start, quota, remaining, _seconds(values[2]), used > charge.warn_used)
         )
-    return _assemble(policy_header, states, None)
+    return _assemble(parts.policy_header, states, None)
+
+
+def _single_limit_headers(
+    parts: _PlanHeaders,
+    limit_header: tuple[bytes, bytes],
+    charge: Charge,
+    values: UsageValues,
+) -> Headers:
+    # `_assemble` with one state, unrolled: half a microsecond less per
+    # request on the default policies, where most plans hold one limit.
+    quota = charge.quota
+    used = values[1]
+    # `max(0, ...)` as in `_seconds` and `LimitResult.remaining`, written as
+    # conditions because a `max()` call costs more here.
+    remaining = math.floor(quota - used) if quota > used else 0
+    reset = math.ceil(values[2] - 1e-9)
+    if reset < 0:
+        reset = 0
+    item_start = parts.item_starts[0]
+    headers = [
+        (b"ratelimit-policy", parts.policy_header),
+        (b"ratelimit", b"%s;r=%d;t=%d" % (item_start, remaining, reset)),
+        limit_header,
+        (b"x-ratelimit-remaining", b"%d" % remaining),
+        (b"x-ratelimit-reset", b"%d" % reset),
+    ]
+    if used > charge.warn_used:
+        headers.append(
+            (b"x-ratelimit-warning", b"%s;q=%d;r=%d" % (item_start, quota, remaining))
+        )
+    return headers
 
 
 def _assemble(
@@ -124,14 +161,24 @@ def _assemble(
     return headers
 
 
-def _plan_parts(plan: Plan) -> tuple[bytes, tuple[bytes, ...]]:
-    """Return a plan's `RateLimit-Policy` value and the item start of each limit."""
-    parts = [
-        _static_parts(charge.limit.name, charge.quota, charge.limit.window_seconds)
-        for charge in plan.charges
-    ]
-    policy_header = b", ".join(policy_item for policy_item, _ in parts)
-    return policy_header, tuple(item_start for _, item_start in parts)
+class _PlanHeaders:
+    """The parts of a plan's headers that depend on the plan alone."""
+
+    __slots__ = ("item_starts", "limit_header", "policy_header")
+
+    def __init__(self, plan: Plan) -> None:
+        parts = [
+            _static_parts(charge.limit.name, charge.quota, charge.limit.window_seconds)
+            for charge in plan.charges
+        ]
+        self.policy_header = b", ".join(policy_item for policy_item, _ in parts)
+        self.item_starts = tuple(item_start for _, item_start in parts)
+        # With one limit, `X-RateLimit-Limit` is always its quota.
+        self.limit_header: tuple[bytes, bytes] | None = (
+            (b"x-ratelimit-limit", b"%d" % plan.charges[0].quota)
+            if len(plan.charges) == 1
+            else None
+        )
 
 
 @lru_cache(maxsize=MAX_CACHED_POLICY_ITEMS)
