@@ -2,10 +2,12 @@
 
 This is the only module that wires the platform to the toolkit. Middleware,
 from the outside in: fixed paths (`/metrics`, `/livez`, `/readyz`), tracing
-(when configured), golden-signal metrics and access logs, load shedding, the
-body size limit, rate limits, CORS, the response cache for anonymous reads
-(which stores finished responses), request deadlines, HTTP cache headers
-(ETag, 304, Cache-Control), gzip, then FastAPI's router.
+(when configured), golden-signal metrics and access logs, rate limits, CORS
+and the response cache for anonymous reads (which stores finished
+responses). Those edge layers wrap Starlette's own stack, so a cache hit is
+answered before it. Inside it: load shedding, the body size limit, request
+deadlines, HTTP cache headers (ETag, 304, Cache-Control), gzip, then
+FastAPI's router. docs/decisions.md gives the reasons for this order.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import os
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
 
 import httpx
 import structlog
@@ -93,7 +97,7 @@ from livify.resilience import (
     SheddingMetrics,
 )
 from livify.settings import Settings
-from livify.types import ASGIApp, Scope
+from livify.types import ASGIApp, Receive, Scope, Send
 
 logger = structlog.get_logger(__name__)
 
@@ -105,6 +109,48 @@ FIXED_PATHS = frozenset({METRICS_PATH, LIVENESS_PATH, READINESS_PATH})
 PRIVATE_PATHS = frozenset({"/api/user", "/api/articles/feed"})
 # Compressing a few hundred bytes costs more than it saves.
 GZIP_MIN_BYTES = 1024
+
+
+EdgeLayer = Callable[[ASGIApp], ASGIApp]
+
+
+class EdgeFirstFastAPI(FastAPI):
+    """FastAPI with a second set of middleware outside Starlette's own stack.
+
+    Starlette puts its error middleware, and FastAPI its telemetry and body
+    limit layers, outside every `add_middleware` layer. A response-cache hit
+    needs none of them, and on the cheapest request each layer is a
+    measurable share of the cost, so the layers that answer or measure every
+    request are added with `add_edge_layer` and wrap the whole stack.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.edge_layers: list[EdgeLayer] = []
+
+    def add_edge_layer(self, layer: EdgeLayer) -> None:
+        """Wrap the stack in `layer`; as with `add_middleware`, the last runs first."""
+        if self.middleware_stack is not None:
+            msg = "cannot add an edge layer after the application has started"
+            raise RuntimeError(msg)
+        self.edge_layers.append(layer)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The common case skips one coroutine; Starlette's own call builds the
+        # stack on first use and FastAPI's handles lifespan and root_path.
+        stack = self.middleware_stack
+        if stack is None or scope["type"] != "http" or self.root_path:
+            await super().__call__(scope, receive, send)
+            return
+
+        scope["app"] = self
+        await stack(scope, receive, send)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = super().build_middleware_stack()
+        for layer in self.edge_layers:
+            app = layer(app)
+        return app
 
 
 def create_app(
@@ -135,11 +181,12 @@ def create_app(
     for engine in database.engines():
         log_slow_queries(engine, threshold_seconds=settings.slow_query_seconds)
 
+    cache_metrics = CacheMetrics(registry)
     layers = (
         LayeredCache(
             settings.cache_url,
             key_prefix=settings.cache_key_prefix,
-            hooks=CacheMetrics(registry),
+            hooks=cache_metrics,
         )
         if settings.cache_url
         else None
@@ -164,7 +211,7 @@ def create_app(
     )
     sampler = RuntimeSampler(
         runtime_metrics,
-        flushes=[http_metrics.flush, shedding_metrics.flush],
+        flushes=[http_metrics.flush, shedding_metrics.flush, cache_metrics.flush],
         pool_probes=[
             lambda: [
                 PoolStatus(name, **stats)
@@ -214,6 +261,7 @@ def create_app(
             await database.aclose()
             http_metrics.flush()
             shedding_metrics.flush()
+            cache_metrics.flush()
             if is_multiprocess():
                 # Drop this worker's live gauges (in-flight, memory) from the totals.
                 mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
@@ -221,7 +269,7 @@ def create_app(
                 tracing.shutdown()
             logger.info("app.stopped")
 
-    app = FastAPI(
+    app = EdgeFirstFastAPI(
         title="livify",
         version=__version__,
         summary="A RealWorld-compatible community-platform API",
@@ -256,7 +304,7 @@ def create_app(
 
 
 def _install_middleware(
-    app: FastAPI,
+    app: EdgeFirstFastAPI,
     settings: Settings,
     layers: LayeredCache | None,
     limiter: RateLimiter | None,
@@ -267,7 +315,8 @@ def _install_middleware(
 ) -> None:
     """Wrap the router in the middleware stack described in the module docstring."""
     http_metrics, shedding_metrics = metrics
-    # add_middleware wraps what is there, so the last one added runs first.
+    # add_middleware and add_edge_layer wrap what is there, so the last one
+    # added runs first.
     policy = CachePolicy(
         max_age_seconds=settings.http_max_age_seconds,
         shared_max_age_seconds=settings.http_shared_max_age_seconds,
@@ -286,39 +335,9 @@ def _install_middleware(
         error_body=deadline_exceeded_body,
         excluded_paths=FIXED_PATHS,
     )
-    # Outside gzip and the cache headers, so a hit replays a finished response.
-    if layers is not None:
-        app.add_middleware(
-            ResponseCacheMiddleware,
-            cache=layers.namespace(
-                "responses",
-                version=VIEW_VERSION,
-                ttl_seconds=settings.cache_ttl_seconds,
-                stale_if_error_seconds=policy.stale_if_error_seconds,
-            ),
-            tags_for=response_tags,
-        )
-    # CORS headers depend on the request's Origin, so they are added outside
-    # the response cache and never replayed to another origin.
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "X-Requested-With"],
-            max_age=600,
-        )
-
-    if limiter is not None:
-        tokens: TokenService = app.state.context.tokens
-        app.add_middleware(
-            RateLimitMiddleware,
-            limiter=limiter,
-            client_ip=ClientIP(trusted_proxies=settings.trusted_proxies),
-            identify=_identify_caller(tokens),
-        )
-
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Inside the response cache: shedding protects the database and the
+    # router, and a hit, which uses neither, is not worth refusing.
     if settings.shedding_enabled:
         app.add_middleware(
             LoadSheddingMiddleware,
@@ -328,26 +347,71 @@ def _install_middleware(
             excluded_paths=FIXED_PATHS,
         )
 
+    # The edge layers, outside Starlette's own. The response cache stores
+    # finished responses, so it sits outside gzip and the cache headers.
+    if layers is not None:
+        app.add_edge_layer(
+            partial(
+                ResponseCacheMiddleware,
+                cache=layers.namespace(
+                    "responses",
+                    version=VIEW_VERSION,
+                    ttl_seconds=settings.cache_ttl_seconds,
+                    stale_if_error_seconds=policy.stale_if_error_seconds,
+                ),
+                tags_for=response_tags,
+            )
+        )
+    # CORS headers depend on the request's Origin, so they are added outside
+    # the response cache and never replayed to another origin.
+    if settings.cors_origins:
+        app.add_edge_layer(
+            partial(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "X-Requested-With"],
+                max_age=600,
+            )
+        )
+
+    if limiter is not None:
+        tokens: TokenService = app.state.context.tokens
+        app.add_edge_layer(
+            partial(
+                RateLimitMiddleware,
+                limiter=limiter,
+                client_ip=ClientIP(trusted_proxies=settings.trusted_proxies),
+                identify=_identify_caller(tokens),
+            )
+        )
+
     if settings.metrics_enabled:
-        app.add_middleware(
-            ObservabilityMiddleware,
-            metrics=http_metrics,
-            excluded_paths=FIXED_PATHS,
-            access_log_sample_ratio=settings.access_log_sample_ratio,
-            slow_request_seconds=settings.slow_request_seconds,
-            names_spans=tracing is not None,
+        app.add_edge_layer(
+            partial(
+                ObservabilityMiddleware,
+                metrics=http_metrics,
+                excluded_paths=FIXED_PATHS,
+                access_log_sample_ratio=settings.access_log_sample_ratio,
+                slow_request_seconds=settings.slow_request_seconds,
+                names_spans=tracing is not None,
+            )
         )
 
     if tracing is not None:
-        app.add_middleware(
-            Tracing.middleware,
-            tracer_provider=tracing.provider,
-            excluded_urls=",".join(FIXED_PATHS),
+        app.add_edge_layer(
+            partial(
+                Tracing.middleware,
+                tracer_provider=tracing.provider,
+                excluded_urls=",".join(FIXED_PATHS),
+            )
         )
 
-    app.add_middleware(
-        PathDispatchMiddleware,
-        paths=_fixed_endpoints(settings, database, registry),
+    app.add_edge_layer(
+        partial(
+            PathDispatchMiddleware,
+            paths=_fixed_endpoints(settings, database, registry),
+        )
     )
 
 

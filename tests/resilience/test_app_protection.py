@@ -140,3 +140,23 @@ async def test_busy_server_sheds_in_error_format(
         "errors": {"server": ["is overloaded, retry after 3 seconds"]}
     }
     assert health.status_code == 200
+
+
+async def test_busy_server_still_answers_cache_hits(
+    protected: tuple[httpx.AsyncClient, SlowRoutes],
+) -> None:
+    """A response-cache hit uses no slot, so shedding never refuses it."""
+    client, routes = protected
+    cached = await client.get("/api/tags")
+    slow = asyncio.create_task(client.get("/test/slow-read"))
+    await routes.read_started.wait()
+
+    hit = await client.get("/api/tags")
+    shed = await client.get("/api/tags?fresh=1")
+    routes.gate.set()
+    await slow
+
+    assert cached.status_code == 200
+    assert hit.status_code == 200
+    assert hit.json() == cached.json()
+    assert shed.status_code == 503

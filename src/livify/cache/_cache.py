@@ -37,6 +37,9 @@ DEFAULT_EARLY_REFRESH_BETA = 1.0
 LEASE_POLL_INITIAL_SECONDS = 0.005
 LEASE_POLL_MAX_SECONDS = 0.05
 MAX_KEY_CHARS = 1024
+# For a float in [0, 1), 1 - random() is at least 2**-53, so XFetch's
+# -ln(1 - random()) is at most this: an entry further from expiry skips the draw.
+_XFETCH_MAX_LOG = 53 * math.log(2)
 _NAMESPACE_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 Source = Literal["l2", "stale", "load"]
@@ -148,6 +151,32 @@ class Cache:
         entry = await self._get_entry(key, loader, ttl_seconds, tags)
         return cast("T", entry.decode())
 
+    def peek(self, key: str, default: Any = None) -> Any:
+        """Return the value of `key` from a fresh L1 entry, else `default`.
+
+        Never waits: no Redis read, no load and no refresh, so a caller can
+        try it before `get_or_load` on a hot path. Returns `default` for an
+        entry that is stale, due for an early refresh, outdated by a tag or a
+        cached not-found, all of which `get_or_load` handles.
+        """
+        layers = self._layers
+        entry = layers.l1.get(self._key_prefix + key)
+        if (
+            entry is None
+            or entry.kind is ValueKind.NOT_FOUND
+            or not self._tags_current(entry)
+        ):
+            return default
+
+        now = layers.clock()
+        if now >= entry.l1_expires_at or self._freshness(entry, now) is not (
+            Freshness.FRESH
+        ):
+            return default
+
+        layers.hooks.on_hit(self.namespace, "l1")
+        return entry.decode()
+
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the cached value of `key` from L1 or L2, or `default`.
 
@@ -185,7 +214,7 @@ class Cache:
             entry is None
             or entry.kind is ValueKind.NOT_FOUND
             or layers.clock() >= entry.error_until
-            or not layers.tags.is_current(entry.tag_versions)
+            or not self._tags_current(entry)
         ):
             return None
 
@@ -483,7 +512,7 @@ class Cache:
         if entry is None:
             return None
 
-        if not layers.tags.is_current(entry.tag_versions):
+        if not self._tags_current(entry):
             layers.l1.delete(full_key)
             layers.hooks.on_invalidation(self.namespace, "tag")
             return None
@@ -495,6 +524,16 @@ class Cache:
                 layers.l1.delete(full_key)
             return None
         return entry, freshness
+
+    def _tags_current(self, entry: Entry) -> bool:
+        tags = self._layers.tags
+        if entry.tags_checked_at == tags.changes:
+            return True
+
+        if not tags.is_current(entry.tag_versions):
+            return False
+        entry.tags_checked_at = tags.changes
+        return True
 
     def _store_l1(self, full_key: str, entry: Entry, now: float) -> None:
         layers = self._layers
@@ -512,6 +551,9 @@ class Cache:
             return Freshness.STALE
 
         beta = self.early_refresh_beta
+        if now + entry.load_seconds * beta * _XFETCH_MAX_LOG < entry.expires_at:
+            return Freshness.FRESH
+
         is_positive = entry.kind is not ValueKind.NOT_FOUND
         if beta > 0 and entry.load_seconds > 0 and is_positive:
             # XFetch: refresh once now - delta * beta * ln(u) reaches the

@@ -56,6 +56,8 @@ class Entry:
     error_until: float = 0.0
     """Until then L1 keeps the entry after expiry, for stale-if-error."""
     size_bytes: int = 0
+    tags_checked_at: int = -1
+    """`TagVersions.changes` when the tags were last found current."""
 
     def decode(self) -> Any:
         """Return the value, or raise `NotFound` for a negative entry."""

@@ -21,6 +21,7 @@ from livify.cache._hooks import (
     LoadOutcome,
     MessageDirection,
 )
+from livify.observability import call_on_collect
 
 # Loads are database queries or remote calls: 0.5 ms to 10 s.
 LOAD_BUCKETS_SECONDS = (
@@ -45,9 +46,15 @@ class CacheMetrics:
 
     Pass an instance as `hooks=` to `create_cache`. Labelled children are
     created on first use and kept, so later events cost one dict lookup.
+    Hits, one per cached read, are counted in a plain dict and added to the
+    counter by `flush()`, which runs before every collection of `registry`;
+    in multiprocess mode call it periodically too, so that a scrape that
+    merges workers sees each worker's recent hits.
     """
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        # Registered first, so a collection flushes before reading the counters.
+        call_on_collect(registry, self.flush)
         self.hits = Counter(
             "livify_cache_hits",
             "Reads served by a fresh cache entry, per layer (l1, l2).",
@@ -104,15 +111,18 @@ class CacheMetrics:
             registry=registry,
         )
         self.circuit_open.set(0)
-        self._hit_children: dict[tuple[str, str], Counter] = {}
+        self._pending_hits: dict[tuple[str, str], int] = {}
         self._miss_children: dict[str, Counter] = {}
 
     def on_hit(self, namespace: str, layer: Layer) -> None:
-        child = self._hit_children.get((namespace, layer))
-        if child is None:
-            child = self.hits.labels(namespace, layer)
-            self._hit_children[namespace, layer] = child
-        child.inc()
+        key = (namespace, layer)
+        self._pending_hits[key] = self._pending_hits.get(key, 0) + 1
+
+    def flush(self) -> None:
+        """Add the hits counted since the last flush to the hit counter."""
+        pending, self._pending_hits = self._pending_hits, {}
+        for (namespace, layer), count in pending.items():
+            self.hits.labels(namespace, layer).inc(count)
 
     def on_miss(self, namespace: str) -> None:
         child = self._miss_children.get(namespace)

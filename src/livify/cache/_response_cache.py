@@ -82,6 +82,14 @@ class _Replay:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _CachedUrl:
+    """The cache key and the tags of one URL in one content coding."""
+
+    key: str
+    tags: Sequence[str]
+
+
 class _NotStored(Exception):
     """Carries a response that must not be stored out of the loader."""
 
@@ -99,7 +107,7 @@ class ResponseCacheMiddleware:
         self.cache = cache
         self.tags_for = tags_for
         self._parsed: dict[str, tuple[bytes, _Replay]] = {}
-        self._tags_memo: dict[tuple[str, bytes], Sequence[str] | None] = {}
+        self._urls: dict[tuple[str, bytes, bool], _CachedUrl | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -118,17 +126,19 @@ class ResponseCacheMiddleware:
             elif name == b"if-none-match":
                 if_none_match = value
 
-        tags = self._tags(scope["path"], scope["query_string"])
-        if tags is None:
+        url = self._url(scope["path"], scope["query_string"], accepts_gzip)
+        if url is None:
             await self.app(scope, receive, send)
             return
 
-        key = f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
-        if accepts_gzip:
-            key += "#gzip"
-        replay = await self._lookup(key, tags, scope, receive, send)
-        if replay is None:
-            return
+        stored = self.cache.peek(url.key)
+        if isinstance(stored, bytes):
+            replay = self._parse(url.key, stored)
+        else:
+            found = await self._lookup(url.key, url.tags, scope, receive, send)
+            if found is None:
+                return
+            replay = found
 
         if replay.route is not None:
             scope["route"] = replay.route
@@ -171,19 +181,25 @@ class ResponseCacheMiddleware:
 
         return self._parse(key, stored)
 
-    def _tags(self, path: str, query_string: bytes) -> Sequence[str] | None:
+    def _url(
+        self, path: str, query_string: bytes, accepts_gzip: bool
+    ) -> _CachedUrl | None:
         # tags_for is a function of the URL alone, so its results are memoized.
-        memo_key = (path, query_string)
+        memo_key = (path, query_string, accepts_gzip)
         try:
-            return self._tags_memo[memo_key]
+            return self._urls[memo_key]
         except KeyError:
             pass
 
-        if len(self._tags_memo) >= MAX_MEMOIZED_URLS:
-            self._tags_memo.clear()
+        if len(self._urls) >= MAX_MEMOIZED_URLS:
+            self._urls.clear()
         tags = self.tags_for(path, query_string)
-        self._tags_memo[memo_key] = tags
-        return tags
+        url = None
+        if tags is not None:
+            key = f"{path}?{query_string.decode('latin-1')}"
+            url = _CachedUrl(key=f"{key}#gzip" if accepts_gzip else key, tags=tags)
+        self._urls[memo_key] = url
+        return url
 
     def _parse(self, key: str, stored: bytes) -> _Replay:
         # The cache hands out the same bytes object until the entry changes,

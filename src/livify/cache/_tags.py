@@ -34,6 +34,7 @@ class TagVersions:
         self.max_tags = max_tags
         self._versions: dict[str, int] = {}
         self._counter = 0
+        self._changes = 0
 
     def __len__(self) -> int:
         return len(self._versions)
@@ -42,6 +43,16 @@ class TagVersions:
     def counter(self) -> int:
         """The highest version seen or given; later invalidations exceed it."""
         return self._counter
+
+    @property
+    def changes(self) -> int:
+        """Counts the changes that can make a current entry outdated.
+
+        A version moved forward, a tag dropped, the map cleared: while this
+        stays the same, an entry found current stays current, so a reader
+        can remember the check instead of repeating it on every hit.
+        """
+        return self._changes
 
     def snapshot(self, tags: Iterable[str]) -> dict[str, int]:
         """Return the versions of `tags` and the global tag, recording unknown ones.
@@ -72,11 +83,13 @@ class TagVersions:
                 self._insert(tag, version)
             elif version > known:
                 self._versions[tag] = version
+                self._changes += 1
             self._counter = max(self._counter, version)
 
     def bump(self, tags: Iterable[str]) -> dict[str, int]:
         """Give `tags` one new version, higher than every version seen."""
         self._counter += 1
+        self._changes += 1
         bumped = {}
         for tag in tags:
             if tag in self._versions:
@@ -89,6 +102,7 @@ class TagVersions:
     def clear(self) -> None:
         """Forget every tag; entries with tags then count as not current."""
         self._versions.clear()
+        self._changes += 1
 
     def _get_or_insert(self, tag: str) -> int:
         version = self._versions.get(tag)
@@ -101,6 +115,7 @@ class TagVersions:
         if len(self._versions) >= self.max_tags:
             # Dicts keep insertion order, so this drops the oldest tag.
             del self._versions[next(iter(self._versions))]
+            self._changes += 1
         self._versions[tag] = version
 
 

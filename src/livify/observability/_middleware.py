@@ -94,18 +94,20 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
 
-        method = scope["method"] if scope["method"] in KNOWN_METHODS else "_OTHER"
+        method = scope["method"]
+        if method not in KNOWN_METHODS:
+            method = "_OTHER"
         request_id = _request_id(scope)
         request_id_header = (REQUEST_ID_HEADER, request_id.encode())
+        names_spans = self.names_spans
         status = 500
         error_type: str | None = None
-        started = self._clock()
 
         async def send_with_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                if self.names_spans:
+                if names_spans:
                     # The tracing middleware ends its span with the last body
                     # message, so name it now, when the router has matched.
                     _name_server_span(method, scope)
@@ -113,25 +115,35 @@ class ObservabilityMiddleware:
             await send(message)
 
         tally = self.metrics.tally
-        tally.started(method)
+        clock = self._clock
         context_token = log_request_id.set(request_id)
+        tally.started(method)
+        started = clock()
         try:
             await self.app(scope, receive, send_with_status)
         except Exception as exc:
             error_type = type(exc).__name__
             raise
         finally:
-            now = self._clock()
+            now = clock()
             duration = now - started
             route = _route_template(scope)
-            tally.finished(method, (method, route, str(status)), duration, now)
+            tally.finished(
+                method, (method, route, _status_label(status)), duration, now
+            )
             if error_type is None and status >= 500:
                 error_type = str(status)
-
             if error_type is not None:
                 self.metrics.errors.labels(method, route, error_type).inc()
 
-            self._log(scope, method, route, status, error_type, duration)
+            # Most requests are neither failed nor slow, and most of those go
+            # unlogged: decide that here, without building the log fields.
+            if (
+                error_type is not None
+                or duration >= self.slow_request_seconds
+                or self._sample() < self.access_log_sample_ratio
+            ):
+                self._log(scope, method, route, status, error_type, duration)
             log_request_id.reset(context_token)
 
     def _log(
@@ -145,12 +157,6 @@ class ObservabilityMiddleware:
     ) -> None:
         is_failed = error_type is not None or status >= 500
         is_slow = duration >= self.slow_request_seconds
-        if (
-            not (is_failed or is_slow)
-            and self._sample() >= self.access_log_sample_ratio
-        ):
-            return
-
         fields: dict[str, Any] = {
             "method": method,
             "path": scope["path"],
@@ -168,6 +174,17 @@ class ObservabilityMiddleware:
             logger.warning("http.request_slow", **fields)
         else:
             logger.info("http.request", **fields)
+
+
+def _status_label(status: int) -> str:
+    label = _STATUS_LABELS.get(status)
+    if label is None:
+        label = _STATUS_LABELS[status] = str(status)
+    return label
+
+
+# Status codes are few, so their label strings are made once.
+_STATUS_LABELS: dict[int, str] = {}
 
 
 def _route_template(scope: Scope) -> str:
