@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 import redis.asyncio as redis_asyncio
@@ -102,3 +103,71 @@ async def test_keys_share_hash_tag(key_prefix: str) -> None:
 
     assert keys
     assert all(b"{api:192.0.2.7}" in key for key in keys)
+
+
+async def test_one_round_trip_per_request(
+    key_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request meeting three limits costs one round trip, scripts loaded or not."""
+    limits = (
+        Limit("per-ip", 50, 10.0, key="ip", algorithm="fixed_window"),
+        Limit("per-route", 50, 10.0, key="route", algorithm="sliding_window"),
+        Limit("everyone", 50, 10.0, key="global", algorithm="gcra"),
+    )
+    limiter = RateLimiter(
+        Policies(limits=limits),
+        store=RedisStore(REDIS_URL),
+        key_prefix=key_prefix,
+        clock=FakeClock(),
+    )
+    sends = 0
+    send_packed_command = redis_asyncio.Connection.send_packed_command
+
+    async def counting_send(
+        self: redis_asyncio.Connection, *args: Any, **kwargs: Any
+    ) -> None:
+        nonlocal sends
+        sends += 1
+        await send_packed_command(self, *args, **kwargs)
+
+    try:
+        await limiter.decide(Request("192.0.2.7"))
+        monkeypatch.setattr(
+            redis_asyncio.Connection, "send_packed_command", counting_send
+        )
+        decisions = [await limiter.decide(Request("192.0.2.7")) for _ in range(5)]
+    finally:
+        monkeypatch.undo()
+        await limiter.aclose()
+
+    assert sends == 5
+    assert all(len(decision.results) == 3 for decision in decisions)
+    assert all(decision.is_allowed for decision in decisions)
+    assert not limiter.is_fallback_active
+
+
+@pytest.mark.parametrize("hit_count", [1, 3])
+async def test_missing_scripts_are_loaded(key_prefix: str, hit_count: int) -> None:
+    """A script the server lacks (NOSCRIPT) is loaded, and each hit counts once."""
+    store = RedisStore(REDIS_URL)
+    hits = [
+        Hit(algorithm, f"{key_prefix}{{k{index}}}", 5, 5, 10.0)  # type: ignore[arg-type]
+        for index, algorithm in enumerate(ALGORITHMS[:hit_count])
+    ]
+    memory = MemoryStore()
+    try:
+        await store.hit(hits, 1_000_000.0)
+        # A SHA the server has never seen, as after a restart or SCRIPT FLUSH
+        # (which would also disturb other clients of this server).
+        store._shas = dict.fromkeys(store._shas, "0" * 40)
+        remote = await store.hit(hits, 1_000_001.0)
+    finally:
+        await store.aclose()
+
+    for hit in hits:
+        memory.hit_now(hit, 1_000_000.0)
+    local = [memory.hit_now(hit, 1_000_001.0) for hit in hits]
+    assert [usage.used for usage in remote] == pytest.approx(
+        [usage.used for usage in local], abs=1e-3
+    )
+    assert all(usage.is_allowed for usage in remote)

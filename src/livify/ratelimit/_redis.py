@@ -6,10 +6,20 @@ atomically on the server, and every key it writes carries a TTL. A key is
 Redis Cluster hash tag, so the keys of one counter (the sliding window's
 two windows) live in one slot. Commands run under `timeout_seconds` with
 redis-py's retries off, and failures become `StoreError`.
+
+A request that meets several limits sends one `EVALSHA` per counter in a
+single pipeline. One script over every counter would save the server a
+few calls, but its keys would span hash slots, which Redis Cluster
+rejects. The store calls `EVALSHA` itself rather than through redis-py's
+`Script` objects, because redis-py 8.2 runs `SCRIPT EXISTS` as a round
+trip of its own before every pipeline that holds a script. A server that
+answers NOSCRIPT (after a restart or `SCRIPT FLUSH`) gets the script
+loaded, and only the counters it refused are charged again.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +48,8 @@ class RedisStore:
         timeout_seconds: float = DEFAULT_REDIS_TIMEOUT_SECONDS,
         max_connections: int = DEFAULT_REDIS_MAX_CONNECTIONS,
     ) -> None:
+        from redis.exceptions import NoScriptError
+
         client, errors = connect_redis(
             url,
             timeout_seconds=timeout_seconds,
@@ -47,10 +59,13 @@ class RedisStore:
         self.url = url
         self.timeout_seconds = timeout_seconds
         self._errors = errors
+        self._no_script_error = NoScriptError
         self.client: Any = client
-        self._scripts = {
-            name: self.client.register_script(module.SCRIPT)
-            for name, module in ALGORITHMS.items()
+        self._scripts = {name: module.SCRIPT for name, module in ALGORITHMS.items()}
+        # The SHA1 digest of a script is its name for EVALSHA.
+        self._shas = {
+            name: hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+            for name, script in self._scripts.items()
         }
 
     async def hit(self, hits: Sequence[Hit], now: float) -> list[Usage]:
@@ -75,14 +90,36 @@ class RedisStore:
     ) -> list[Any]:
         if len(hits) == 1:
             keys, args, _ = calls[0]
-            return [await self._scripts[hits[0].algorithm](keys=keys, args=args)]
+            return [await self._evalsha(hits[0].algorithm, keys, args)]
 
         # Not a transaction: each script is atomic on its own, and a
         # MULTI over keys in different hash slots would fail under Cluster.
         async with self.client.pipeline(transaction=False) as pipe:
             for hit, (keys, args, _) in zip(hits, calls, strict=True):
-                await self._scripts[hit.algorithm](keys=keys, args=args, client=pipe)
-            return list(await pipe.execute())
+                pipe.evalsha(self._shas[hit.algorithm], len(keys), *keys, *args)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+
+        for index, reply in enumerate(replies):
+            if isinstance(reply, self._no_script_error):
+                keys, args, _ = calls[index]
+                replies[index] = await self._evalsha(hits[index].algorithm, keys, args)
+            elif isinstance(reply, Exception):
+                raise reply
+        return replies
+
+    async def _evalsha(self, algorithm: str, keys: list[str], args: list[Any]) -> Any:
+        """Run one algorithm's script, loading it first if the server lacks it."""
+        try:
+            return await self.client.evalsha(
+                self._shas[algorithm], len(keys), *keys, *args
+            )
+        except self._no_script_error:
+            self._shas[algorithm] = await self.client.script_load(
+                self._scripts[algorithm]
+            )
+            return await self.client.evalsha(
+                self._shas[algorithm], len(keys), *keys, *args
+            )
 
     async def aclose(self) -> None:
         await self.client.aclose(close_connection_pool=True)
