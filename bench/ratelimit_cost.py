@@ -6,7 +6,9 @@ under the same machine load:
 - CPU time per request of a bare ASGI app, alone and behind
   `RateLimitMiddleware` with each algorithm on `memory://` and on Redis,
   with the ratio to the bare app; the memory store also with the
-  Prometheus hooks the application wires;
+  Prometheus hooks the application wires; and the application's default
+  policy set (`default_limits()`, which an anonymous GET meets through one
+  limit) on memory, without and with those hooks;
 - CPU time per decision of `RateLimiter.decide` for each algorithm on each
   store, and the same decisions in the `limits` library (fixed window and
   sliding window counter; it has no token bucket) on its memory and
@@ -16,7 +18,10 @@ Times are `time.thread_time()`: CPU time of this thread only, which other
 processes on a shared machine disturb less than wall-clock time does. For
 Redis that leaves out the wait for the server's reply, so a Redis row is
 the client's own work, not the latency of a round trip. Every limit is
-high enough that no request is rejected.
+high enough that no request is rejected: the single-limit rows use a
+quota of 10,000,000 a minute, and the default-policy rows multiply every
+default limit by 100,000 through `Policies(multiplier=...)`, which keeps
+their names, keys, algorithms and tiers.
 
 Run: .venv/bin/python bench/ratelimit_cost.py [--rounds 5 --requests 5000]
 """
@@ -58,6 +63,7 @@ LIMITS_STRATEGIES = {
 }
 # High enough that no request is rejected during a run.
 QUOTA = 10_000_000
+DEFAULT_POLICY_MULTIPLIER = 100_000.0
 WARMUP_CALLS = 200
 
 Call = Callable[[], Awaitable[Any]]
@@ -81,6 +87,19 @@ def make_limiter(
     hooks = RateLimitMetrics(registry) if registry is not None else None
     return RateLimiter(
         Policies(limits=(limit,)), store=store, key_prefix=prefix, hooks=hooks
+    )
+
+
+def make_default_policy_limiter(
+    prefix: str, registry: CollectorRegistry | None = None
+) -> RateLimiter:
+    """Build the application's default limits on memory, raised so none rejects."""
+    hooks = RateLimitMetrics(registry) if registry is not None else None
+    return RateLimiter(
+        Policies(multiplier=DEFAULT_POLICY_MULTIPLIER),
+        store="memory://",
+        key_prefix=prefix,
+        hooks=hooks,
     )
 
 
@@ -131,11 +150,18 @@ async def run(rounds: int, requests: int, decisions: int, redis_url: str) -> Non
     with_metrics = make_limiter(
         "sliding_window", "memory://", prefix, CollectorRegistry()
     )
+    default_policies = make_default_policy_limiter(prefix)
+    default_with_metrics = make_default_policy_limiter(prefix, CollectorRegistry())
+    extra_limiters = [with_metrics, default_policies, default_with_metrics]
 
     apps: dict[str, Any] = {"bare app": bare_app}
     for name, limiter in limiters.items():
         apps[f"middleware {name}"] = make_middleware(limiter)
     apps["middleware sliding_window memory + metrics"] = make_middleware(with_metrics)
+    apps["middleware default policies memory"] = make_middleware(default_policies)
+    apps["middleware default policies memory + metrics"] = make_middleware(
+        default_with_metrics
+    )
     request_cases: dict[str, Call] = {
         name: (lambda app=app: get(app, "/api/tags")) for name, app in apps.items()
     }
@@ -158,7 +184,7 @@ async def run(rounds: int, requests: int, decisions: int, redis_url: str) -> Non
                     await cpu_seconds_per_call(decisions, call)
                 )
     finally:
-        for limiter in [*limiters.values(), with_metrics]:
+        for limiter in [*limiters.values(), *extra_limiters]:
             await limiter.aclose()
         await delete_prefix(redis_url, prefix)
 
