@@ -79,6 +79,9 @@ class Target:
     p99_seconds: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
     errors: int = 0
+    server_pid: int | None = None
+    """The serving process, whose CPU time per request is recorded."""
+    cpu_microseconds: list[float] = field(default_factory=list)
 
 
 sys.path.insert(0, str(REPO))
@@ -108,10 +111,11 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(
-    command: Sequence[str], ready_url: str, env: dict[str, str]
-) -> Iterator[None]:
-    """Run a server process until the block ends, then stop it by its pid."""
+def serve(command: Sequence[str], ready_url: str, env: dict[str, str]) -> Iterator[int]:
+    """Run a server process until the block ends, then stop it by its pid.
+
+    Yields the pid. With one worker, uvicorn serves in that process itself.
+    """
     process = subprocess.Popen(
         command,
         cwd=REPO,
@@ -122,7 +126,7 @@ def serve(
     )
     try:
         wait_until_ready(ready_url, process)
-        yield
+        yield process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -184,15 +188,33 @@ def livify_targets(origin: str, login_email: str) -> list[Target]:
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """Return the user and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of the line, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(target: Target, seconds: float) -> tuple[float, float, int]:
-    """Return requests/s, p99 seconds and non-2xx responses of one wrk run."""
+    """Return requests/s, p99 seconds and non-2xx responses of one wrk run.
+
+    When the target names its server's pid, also record that server's CPU
+    time per request, which other load on the machine disturbs less than
+    the request rate.
+    """
     command = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds:.0f}s", "--latency"]
     for header in target.headers:
         command += ["-H", header]
+    pid = target.server_pid
+    cpu_before = process_cpu_seconds(pid) if pid is not None else 0.0
     output = subprocess.run(
         [*command, target.url], capture_output=True, text=True, check=True
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
+    if pid is not None:
+        requests = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
+        cpu_seconds = process_cpu_seconds(pid) - cpu_before
+        target.cpu_microseconds.append(cpu_seconds / max(requests, 1) * 1e6)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     p99_seconds = float(p99[1]) * _UNITS[p99[2]] if p99 else float("nan")
@@ -205,6 +227,7 @@ def measure_interleaved(
     """Measure the ceiling and every target once per round, in rotating order."""
     for target in [ceiling, *targets]:
         run_wrk(target, 1)  # warm-up
+        target.cpu_microseconds.clear()
 
     for number in range(rounds):
         order = targets[number % len(targets) :] + targets[: number % len(targets)]
@@ -359,6 +382,12 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
+def cpu_cell(target: Target) -> str:
+    if not target.cpu_microseconds:
+        return "-"
+    return f"{statistics.median(target.cpu_microseconds):.1f}"
+
+
 def same_bytes_summary(targets: list[Target]) -> list[str]:
     """Compare the cached article read with a bare app sending the same bytes."""
     by_name = {target.name: target for target in targets}
@@ -370,14 +399,21 @@ def same_bytes_summary(targets: list[Target]) -> list[str]:
     ratio = statistics.median(
         mine / theirs for mine, theirs in zip(slug.ratios, same.ratios, strict=True)
     )
-    return [
+    lines = [
         "The article response has a larger body than the ceiling's 60 bytes",
         "and more headers, and uvicorn's own cost grows with both. The",
         "same-bytes row serves that exact response from a bare ASGI app, so",
         f"`{SLUG_NAME}` at {ratio:.3f} of it is the share of the server stack's",
         "throughput left after livify's own work on a cache hit.",
-        "",
     ]
+    if slug.cpu_microseconds and same.cpu_microseconds:
+        livify_cpu = statistics.median(slug.cpu_microseconds)
+        same_cpu = statistics.median(same.cpu_microseconds)
+        lines.append(
+            f"In server CPU, livify's own work is {livify_cpu - same_cpu:.1f} µs "
+            f"of the {livify_cpu:.1f} µs per request."
+        )
+    return [*lines, ""]
 
 
 def render(
@@ -421,7 +457,10 @@ def render(
         f"--scale {SEED_SCALE}`. wrk keeps {WRK_CONNECTIONS} requests in flight, "
         "so every",
         "target runs at saturation and its p99 includes the wait in the server's",
-        "queue.",
+        "queue. Server CPU is the serving process's user and system time over a",
+        "run divided by the requests wrk completed: it moves less with the",
+        "machine's other load than req/s does (Varnish runs as several",
+        "processes and has no figure).",
         "",
     ]
     ordered = sorted(targets, key=lambda target: -statistics.median(target.ratios))
@@ -430,6 +469,7 @@ def render(
             "bare ASGI app (ceiling)",
             f"{statistics.median(ceiling.requests_per_second):,.0f}",
             "1.000",
+            cpu_cell(ceiling),
             f"{statistics.median(ceiling.p99_seconds) * 1000:.1f}",
             "0",
         ]
@@ -439,14 +479,14 @@ def render(
             f"`{target.name}`",
             f"{statistics.median(target.requests_per_second):,.0f}",
             f"{statistics.median(target.ratios):.3f}",
+            cpu_cell(target),
             f"{statistics.median(target.p99_seconds) * 1000:.1f}",
             str(target.errors),
         ]
         for target in ordered
     ]
-    lines += table(
-        ("target", "req/s (median)", "ratio of ceiling", "p99 ms", "non-2xx"), rows
-    )
+    header = ("target", "req/s (median)", "ratio of ceiling", "server CPU µs/req")
+    lines += table((*header, "p99 ms", "non-2xx"), rows)
     cheapest, heaviest = ordered[0], ordered[-1]
     lines += [
         "",
@@ -567,60 +607,59 @@ def measure_http(
     replay_command = bare_app_command(replay_port)
     replay_file = work_dir / "article-response"
     with (
-        serve(bare_command, ceiling.url, {}),
-        serve(serve_command, f"{origin}/api/tags", environment),
-        serve(quiet_command, f"{quiet_origin}/api/tags", quiet_environment),
+        serve(bare_command, ceiling.url, {}) as bare_pid,
+        serve(serve_command, f"{origin}/api/tags", environment) as livify_pid,
+        serve(
+            quiet_command, f"{quiet_origin}/api/tags", quiet_environment
+        ) as quiet_pid,
         running_varnish(livify_port) as edge,
     ):
+        ceiling.server_pid = bare_pid
         targets = livify_targets(origin, login_email)
+        for target in targets:
+            target.server_pid = livify_pid
         slug_target = next(t for t in targets if t.name == SLUG_NAME)
         capture_response(slug_target.url, replay_file)
         with serve(
             replay_command,
             f"http://{HOST}:{replay_port}/",
             {"LIVIFY_BENCH_REPLAY": str(replay_file)},
-        ):
-            targets.append(Target(SAME_BYTES_NAME, f"http://{HOST}:{replay_port}/"))
-            measure_all(ceiling, targets, arguments, origin, quiet_origin, edge)
+        ) as replay_pid:
+            targets += [
+                Target(
+                    SAME_BYTES_NAME,
+                    f"http://{HOST}:{replay_port}/",
+                    server_pid=replay_pid,
+                ),
+                Target(
+                    "GET /api/tags (no metrics middleware)",
+                    f"{quiet_origin}/api/tags",
+                    server_pid=quiet_pid,
+                ),
+                Target(
+                    "GET /api/articles/{slug} through Varnish",
+                    slug_target.url.replace(origin, edge),
+                ),
+            ]
+            measure_interleaved(ceiling, targets, arguments.rounds, arguments.seconds)
         print("running the mixed-journey step load ...", file=sys.stderr)
         mixed = run_mixed_journey(origin, work_dir)
     return ceiling, targets, mixed
 
 
-def measure_all(
-    ceiling: Target,
-    targets: list[Target],
-    arguments: argparse.Namespace,
-    origin: str,
-    quiet_origin: str,
-    edge: str,
-) -> None:
-    """Add the comparison targets and measure everything side by side."""
-    slug_target = next(t for t in targets if t.name == SLUG_NAME)
-    targets.append(
-        Target("GET /api/tags (no metrics middleware)", f"{quiet_origin}/api/tags")
-    )
-    targets.append(
-        Target(
-            "GET /api/articles/{slug} through Varnish",
-            slug_target.url.replace(origin, edge),
-        )
-    )
-    measure_interleaved(ceiling, targets, arguments.rounds, arguments.seconds)
-
-
 def capture_response(url: str, path: Path) -> None:
-    """Save the headers and body `url` answers, for the same-bytes ceiling.
+    """Save the headers and body of the response to `url`, for the same-bytes ceiling.
 
-    uvicorn adds its own `date` and `server` headers to every response, so
-    they are left out; every other header is kept as livify sent it.
+    uvicorn adds its own `date` and `server` headers to every response, and
+    `connection: close` is the reply to urllib's own request header, so those are
+    left out. Every other header is kept as livify sent it.
     """
     with urllib.request.urlopen(url, timeout=30) as response:
         body = response.read()
         headers = [
             [name.lower(), value]
             for name, value in response.getheaders()
-            if name.lower() not in ("date", "server")
+            if name.lower() not in ("date", "server", "connection")
         ]
     path.write_bytes(json.dumps(headers).encode() + b"\n" + body)
 
