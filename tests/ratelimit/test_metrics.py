@@ -15,7 +15,7 @@ def counted(metrics: RateLimitMetrics, outcome: str) -> float:
 
 
 def test_collection_flushes_pending_counts() -> None:
-    """A scrape sees every decision counted so far, however recent."""
+    """A scrape reads every decision counted so far, however recent."""
     registry = CollectorRegistry()
     metrics = RateLimitMetrics(registry, clock=FakeClock())
     for _ in range(3):

@@ -108,7 +108,7 @@ async def test_keys_share_hash_tag(key_prefix: str) -> None:
 async def test_one_round_trip_per_request(
     key_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A request meeting three limits costs one round trip, scripts loaded or not."""
+    """A request meeting three limits costs one round trip once its scripts load."""
     limits = (
         Limit("per-ip", 50, 10.0, key="ip", algorithm="fixed_window"),
         Limit("per-route", 50, 10.0, key="route", algorithm="sliding_window"),

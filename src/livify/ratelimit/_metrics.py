@@ -8,10 +8,11 @@ The share of requests limited by one limit over five minutes is
 Decisions are counted in plain integers and added to the counter on
 `flush()`: before every collection of the registry, and on the first
 decision after `flush_interval_seconds`. A prometheus_client `inc()` takes
-a lock and cost about 0.7 µs per decision on a two-core machine, more than
-the memory store's whole decision. A scrape of one process is exact, and
-in multiprocess mode a worker's counts reach the files about one interval
-late (or at its next decision, when traffic stops).
+a lock. A hook that called it took 0.44 µs per decision, and this one
+takes 0.17 µs (`timeit` on the 2-core development machine), where the
+memory store's whole decision takes about 1.5 µs. A scrape of one process
+is exact. In multiprocess mode a worker's counts reach the files about
+one interval late, or at its next decision when traffic stops.
 """
 
 from __future__ import annotations

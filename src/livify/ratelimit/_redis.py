@@ -12,7 +12,7 @@ single pipeline. One script over every counter would save the server a
 few calls, but its keys would span hash slots, which Redis Cluster
 rejects. The store calls `EVALSHA` itself rather than through redis-py's
 `Script` objects, because redis-py 8.2 runs `SCRIPT EXISTS` as a round
-trip of its own before every pipeline that holds a script. A server that
+trip of its own before every pipeline that contains a script. A server that
 answers NOSCRIPT (after a restart or `SCRIPT FLUSH`) gets the script
 loaded, and only the counters it refused are charged again.
 """
