@@ -192,7 +192,8 @@ def create_app(
         else None
     )
     cache = PlatformCache(layers, view_ttl_seconds=settings.cache_ttl_seconds)
-    limiter = _rate_limiter(settings, registry)
+    ratelimit_metrics = RateLimitMetrics(registry)
+    limiter = _rate_limiter(settings, ratelimit_metrics)
     purger = EdgePurger(settings.edge_purge_urls) if settings.edge_purge_urls else None
     events = EventBus()
     events.subscribe(Invalidator(cache, purger))
@@ -211,7 +212,12 @@ def create_app(
     )
     sampler = RuntimeSampler(
         runtime_metrics,
-        flushes=[http_metrics.flush, shedding_metrics.flush, cache_metrics.flush],
+        flushes=[
+            http_metrics.flush,
+            shedding_metrics.flush,
+            cache_metrics.flush,
+            ratelimit_metrics.flush,
+        ],
         pool_probes=[
             lambda: [
                 PoolStatus(name, **stats)
@@ -262,6 +268,7 @@ def create_app(
             http_metrics.flush()
             shedding_metrics.flush()
             cache_metrics.flush()
+            ratelimit_metrics.flush()
             if is_multiprocess():
                 # Drop this worker's live gauges (in-flight, memory) from the totals.
                 mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
@@ -462,16 +469,14 @@ def _moderation(
     )
 
 
-def _rate_limiter(
-    settings: Settings, registry: CollectorRegistry
-) -> RateLimiter | None:
+def _rate_limiter(settings: Settings, metrics: RateLimitMetrics) -> RateLimiter | None:
     if not settings.ratelimit_enabled:
         return None
 
     return RateLimiter(
         store=settings.ratelimit_url,
         config_path=settings.ratelimit_config,
-        hooks=RateLimitMetrics(registry),
+        hooks=metrics,
     )
 
 
@@ -486,15 +491,14 @@ def _identify_caller(tokens: TokenService) -> Callable[[Scope], Identity | None]
         for name, value in scope["headers"]:
             if name == b"authorization":
                 _, _, token = value.decode("latin-1").strip().partition(" ")
-                user_id = tokens.user_id(token.strip())
-                if user_id is None:
+                found = tokens.user_and_tier(token.strip())
+                if found is None:
                     return None
-                tier = (
-                    "premium"
-                    if tokens.tier(token.strip()) == "premium"
-                    else "authenticated"
+
+                user_id, tier = found
+                return Identity(
+                    str(user_id), "premium" if tier == "premium" else "authenticated"
                 )
-                return Identity(str(user_id), tier)
         return None
 
     return identify

@@ -64,15 +64,16 @@ class TokenService:
 
     def tier(self, token: str) -> str | None:
         """Return the tier claim of a valid token, or None."""
-        claims = self._claims(token)
-        if claims is None:
-            return None
-
-        tier = claims.get("tier", DEFAULT_TIER)
-        return tier if isinstance(tier, str) else DEFAULT_TIER
+        found = self.user_and_tier(token)
+        return None if found is None else found[1]
 
     def user_id(self, token: str) -> int | None:
         """Return the token's user id, or None if it is invalid or has expired."""
+        found = self.user_and_tier(token)
+        return None if found is None else found[0]
+
+    def user_and_tier(self, token: str) -> tuple[int, str] | None:
+        """Return the user id and tier of a valid token, checking it once."""
         claims = self._claims(token)
         if claims is None:
             return None
@@ -81,7 +82,8 @@ class TokenService:
         if not isinstance(subject, str) or not subject.isdigit():
             return None
 
-        return int(subject)
+        tier = claims.get("tier", DEFAULT_TIER)
+        return int(subject), tier if isinstance(tier, str) else DEFAULT_TIER
 
     def _claims(self, token: str) -> dict[str, Any] | None:
         try:
