@@ -540,8 +540,6 @@ def _fixed_endpoints(
         return True
 
     async def migrations_applied() -> bool:
-        # NOTE: a statement timeout that cancels this query is reported as
-        # "migrations": "failed", not as a slow database.
         return await migrate.is_current(database)
 
     endpoints: dict[str, ASGIApp] = {
