@@ -87,3 +87,17 @@ def test_shedding_bounds_follow_a_lone_maximum(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, secret_key="k" * 40, shedding_max_limit=2)
 
     create_app(settings)
+
+
+@pytest.mark.parametrize("command", ["serve", "seed", "migrate", "loadtest"])
+def test_unknown_option_shows_the_subcommand_usage(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The usage printed lists the options the subcommand does accept."""
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--no-such-option"])
+
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.startswith(f"usage: livify {command} ")
+    assert f"livify {command}: error: unrecognized arguments: --no-such-option" in err

@@ -24,7 +24,11 @@ logger = structlog.get_logger(__name__)
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # Plain parse_args reports these with the top-level usage, which
+        # does not list the options the subcommand does accept.
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     _export_options(args)
     try:
         return _run(args)
@@ -162,6 +166,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     _add_moderation_command(commands)
     _add_loadtest_commands(commands)
+    for command_parser in commands.choices.values():
+        command_parser.set_defaults(command_parser=command_parser)
     return parser
 
 

@@ -85,7 +85,7 @@ async def test_readiness_fails_without_database(tmp_path: Path) -> None:
 
     assert live.status_code == 200
     assert ready.status_code == 503
-    assert ready.json()["checks"]["database"] == "failed"
+    assert ready.json()["checks"] == {"database": "error", "migrations": "error"}
 
 
 async def test_traceparent_continued_into_sql(settings: Settings) -> None:

@@ -481,3 +481,35 @@ async def test_edit_voids_check_in_flight(
     (requeued,) = await queue.claim(10, utcnow())
     assert requeued.revision == claimed.revision + 1
     assert (await app_client.get(f"/articles/{slug}")).status_code == 404
+
+
+async def test_author_lists_unpublished_articles(
+    app: FastAPI, app_client: httpx.AsyncClient, moderation_url: str
+) -> None:
+    """The author's own held and rejected articles, newest first, for them only."""
+    author = await register(app_client)
+    reader = await register(app_client)
+    published = await post_article(app_client, author, title="Out")
+    await set_faults(moderation_url, error_rate=1.0)
+    rejected = await post_article(app_client, author, title="Scam", body="a scam")
+    await set_faults(moderation_url, error_rate=0.0)
+    assert await runtime(app).worker.run_once() == 1
+    await set_faults(moderation_url, hang_rate=1.0)
+    pending = await post_article(app_client, author, title="Held")
+
+    own = await app_client.get("/user/articles/unpublished", headers=auth(author))
+    others = await app_client.get("/user/articles/unpublished", headers=auth(reader))
+    anonymous = await app_client.get("/user/articles/unpublished")
+
+    assert own.status_code == 200, own.text
+    listed = own.json()
+    assert listed["articlesCount"] == 2
+    assert [(item["slug"], item["moderation"]) for item in listed["articles"]] == [
+        (pending.json()["article"]["slug"], "pending"),
+        (rejected.json()["article"]["slug"], "rejected"),
+    ]
+    assert published.json()["article"]["slug"] not in str(listed)
+    assert "public" not in own.headers.get("cache-control", "")
+    assert others.json() == {"articles": [], "articlesCount": 0}
+    assert anonymous.status_code == 401
+    assert "public" not in anonymous.headers.get("cache-control", "")

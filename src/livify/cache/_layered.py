@@ -24,12 +24,6 @@ from livify.cache._cache import (
     DEFAULT_TTL_SECONDS,
     Cache,
 )
-from livify.cache._circuit import (
-    DEFAULT_COOLDOWN_MAX_SECONDS,
-    DEFAULT_COOLDOWN_SECONDS,
-    DEFAULT_FAILURE_THRESHOLD,
-    Circuit,
-)
 from livify.cache._entry import Entry
 from livify.cache._exceptions import BackendError, CircuitOpen
 from livify.cache._flight import SingleFlight
@@ -49,6 +43,13 @@ from livify.cache._redis import (
 )
 from livify.cache._tags import GLOBAL_TAG, TagVersions, check_tag
 from livify.cache._types import Clock, Sleep
+from livify.resilience import FallbackCircuit
+
+# Redis failures in a row that open the circuit, and its first and longest
+# cooldowns: a blip costs three timeouts, an outage one probe per 30 s.
+DEFAULT_FAILURE_THRESHOLD = 3
+DEFAULT_COOLDOWN_SECONDS = 1.0
+DEFAULT_COOLDOWN_MAX_SECONDS = 30.0
 
 R = TypeVar("R")
 
@@ -121,7 +122,7 @@ class LayeredCache:
         )
         self.tags = TagVersions()
         self.flights: SingleFlight[tuple[Entry, str]] = SingleFlight()
-        self.circuit = Circuit(
+        self.circuit = FallbackCircuit(
             clock=clock,
             failure_threshold=circuit_failure_threshold,
             cooldown_seconds=circuit_cooldown_seconds,

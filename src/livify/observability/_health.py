@@ -1,8 +1,11 @@
 """Liveness and readiness probes.
 
 `/livez` says only that the process serves requests. `/readyz` runs each
-readiness check with a timeout and returns 503 naming the checks that failed,
-so a load balancer stops sending traffic until they pass. Neither is cached.
+readiness check with a timeout and returns 503 naming the checks that did
+not pass, so a load balancer stops sending traffic until they do. A check
+that returns False reports "failed": it ran and found a problem. One that
+raises or times out reports "error": it could not tell, for example when
+the database it queries is down. Neither probe is cached.
 """
 
 from __future__ import annotations
@@ -37,14 +40,9 @@ class HealthEndpoint:
         results = {
             name: await self._run(name, check) for name, check in self.checks.items()
         }
-        is_ready = all(results.values())
+        is_ready = all(result == "ok" for result in results.values())
         body = orjson.dumps(
-            {
-                "status": "ok" if is_ready else "unavailable",
-                "checks": {
-                    name: "ok" if ok else "failed" for name, ok in results.items()
-                },
-            }
+            {"status": "ok" if is_ready else "unavailable", "checks": results}
         )
         await send(
             {
@@ -59,10 +57,15 @@ class HealthEndpoint:
         )
         await send({"type": "http.response.body", "body": body})
 
-    async def _run(self, name: str, check: ReadinessCheck) -> bool:
+    async def _run(self, name: str, check: ReadinessCheck) -> str:
         try:
             async with asyncio.timeout(self.timeout_seconds):
-                return await check()
+                passed = await check()
         except Exception as exc:
-            logger.warning("health.check_failed", check=name, error=repr(exc))
-            return False
+            logger.warning("health.check_error", check=name, error=repr(exc))
+            return "error"
+
+        if not passed:
+            logger.warning("health.check_failed", check=name)
+            return "failed"
+        return "ok"

@@ -158,6 +158,22 @@ class ArticleService:
             key, tags, conditions, viewer_id, limit=limit, offset=offset
         )
 
+    async def unpublished(
+        self, author_id: int, *, limit: int, offset: int
+    ) -> dict[str, Any]:
+        """Return the author's articles that moderation has not published.
+
+        Newest first, each with its `moderation` status. Only the author may
+        see them, so they are read from the database on every call, like
+        one held article read by its slug.
+        """
+        conditions = [articles.c.author_id == author_id, ~ARTICLE_IS_PUBLISHED]
+        async with self._context.database.read() as connection:
+            page = await _load_page(
+                connection, conditions, limit, offset, viewer_id=author_id
+            )
+        return {"articles": page["articles"], "articlesCount": page["count"]}
+
     async def _page(
         self,
         key: str,
@@ -413,8 +429,13 @@ async def _load_page(
     conditions: Sequence[ColumnElement[bool]],
     limit: int,
     offset: int,
+    *,
+    viewer_id: int | None = None,
 ) -> dict[str, Any]:
-    """Load one public page: the total, the articles and their (id, author id)."""
+    """Load one page: the total, the articles and their (id, author id).
+
+    Without `viewer_id` the page is the public view that every caller shares.
+    """
     count_query = select(func.count()).select_from(articles).where(*conditions)
     total = (await connection.execute(count_query)).scalar_one()
 
@@ -429,7 +450,7 @@ async def _load_page(
         )
         rows = (await connection.execute(page_query)).all()
 
-    rendered = await _render_rows(connection, rows, None, with_body=False)
+    rendered = await _render_rows(connection, rows, viewer_id, with_body=False)
     return _view_value(rows, rendered, total)
 
 

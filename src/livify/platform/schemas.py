@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -251,6 +251,13 @@ class ArticleInList(BaseModel):
     favorited: bool
     favorites_count: int = Field(alias="favoritesCount")
     author: Profile
+    moderation: Literal["pending", "rejected"] | None = Field(
+        default=None,
+        description=(
+            "Present only on the author's own unpublished articles: pending "
+            "while moderation has not decided, rejected after it refused."
+        ),
+    )
 
 
 class Article(ArticleInList):

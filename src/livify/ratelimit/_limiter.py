@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, TypeAlias
 
-from livify.ratelimit._circuit import DEFAULT_COOLDOWN_SECONDS, Circuit
 from livify.ratelimit._client_ip import ip_key
 from livify.ratelimit._config import load_policies
 from livify.ratelimit._exceptions import StoreError
@@ -22,9 +21,12 @@ from livify.ratelimit._plan import Charge, Plan
 from livify.ratelimit._policy import ANONYMOUS_TIER, IPNetwork, Limit, Policies
 from livify.ratelimit._routes import RouteMatcher
 from livify.ratelimit._types import Clock, Hit, Outcome, Sleep, Usage, UsageValues
+from livify.resilience import FallbackCircuit
 
 OnStoreError: TypeAlias = Literal["local", "allow", "reject"]
 DEFAULT_KEY_PREFIX = "livify:rl:"
+# How long decisions stay local after Redis fails, before one call probes it.
+DEFAULT_COOLDOWN_SECONDS = 5.0
 # Plans, hits and allow-list results are cached per distinct request shape
 # (by route template and by raw path), caller or address; past this many
 # entries a cache starts over.
@@ -176,7 +178,14 @@ class RateLimiter:
         self._local = (
             self.store if isinstance(self.store, MemoryStore) else MemoryStore()
         )
-        self._circuit = Circuit(clock=time.monotonic, cooldown_seconds=cooldown_seconds)
+        # One failure opens it, because each failed call already cost a
+        # request its timeout, and the cooldown stays the same.
+        self._circuit = FallbackCircuit(
+            clock=time.monotonic,
+            failure_threshold=1,
+            cooldown_seconds=cooldown_seconds,
+            cooldown_max_seconds=cooldown_seconds,
+        )
         self.set_policies(policies)
 
     @property

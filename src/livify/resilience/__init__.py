@@ -19,6 +19,7 @@ from livify.resilience._exceptions import (
     DependencyTimeout,
     DependencyUnavailable,
 )
+from livify.resilience._fallback_circuit import FallbackCircuit
 from livify.resilience._hooks import NoHooks, ResilienceHooks
 from livify.resilience._metrics import ResilienceMetrics
 from livify.resilience._retry import RetryPolicy, parse_retry_after
@@ -50,6 +51,7 @@ __all__ = [
     "DependencyFailed",
     "DependencyTimeout",
     "DependencyUnavailable",
+    "FallbackCircuit",
     "LoadSheddingMiddleware",
     "NoHooks",
     "NoSheddingHooks",

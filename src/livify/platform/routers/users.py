@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from livify.platform import schemas
+from livify.platform import limits, schemas
 from livify.platform.dependencies import CallerDep, PlatformDep
 from livify.platform.responses import JSONResponse
+from livify.platform.routers.articles import Limit, Offset
 from livify.platform.routers.responses import errors
 
 router = APIRouter(prefix="/api", tags=["users"])
@@ -59,3 +60,21 @@ async def update_current_user(
 ) -> JSONResponse:
     user = await platform.users.update(caller.user_id, caller.token, payload.user)
     return JSONResponse({"user": user})
+
+
+@router.get(
+    "/user/articles/unpublished",
+    response_model=schemas.MultipleArticlesResponse,
+    responses=errors(401),
+    summary="List your articles that moderation has not published",
+)
+async def list_unpublished_articles(
+    caller: CallerDep,
+    platform: PlatformDep,
+    limit: Limit = limits.PAGE_SIZE_DEFAULT,
+    offset: Offset = 0,
+) -> JSONResponse:
+    page = await platform.articles.unpublished(
+        caller.user_id, limit=limit, offset=offset
+    )
+    return JSONResponse(page)

@@ -1,30 +1,31 @@
-"""A circuit breaker that skips Redis for a cooldown after it fails."""
+"""A circuit that decides when a client skips a failing backend for its fallback.
+
+The cache skips Redis and reads L1 and the loader; the rate limiter skips
+Redis and counts in memory. Both need the same small state machine:
+consecutive failures open it, a cooldown that grows after each failed probe
+keeps calls away, and one probe per cooldown tests the backend again.
+`CircuitBreaker` is the fuller breaker for outbound HTTP dependencies,
+with failure-rate and slow-call windows.
+"""
 
 from __future__ import annotations
 
-import enum
-
-from livify.cache._types import Clock
+from livify.resilience._types import CircuitState, Clock
 
 DEFAULT_FAILURE_THRESHOLD = 3
 DEFAULT_COOLDOWN_SECONDS = 1.0
 DEFAULT_COOLDOWN_MAX_SECONDS = 30.0
 
 
-class CircuitState(enum.Enum):
-    CLOSED = "closed"
-    OPEN = "open"
-    HALF_OPEN = "half_open"
-
-
-class Circuit:
+class FallbackCircuit:
     """Count consecutive failures and stop calls for a growing cooldown.
 
     After `failure_threshold` failures in a row the circuit opens for
     `cooldown_seconds`. Then one call may probe: a success closes the
     circuit, a failure opens it again for twice the previous cooldown, up to
-    `cooldown_max_seconds`. A probe that reports nothing within one cooldown
-    (its task was cancelled) lets the next call probe.
+    `cooldown_max_seconds` (equal to `cooldown_seconds` for a fixed
+    cooldown). A probe that reports nothing within one cooldown (its task
+    was cancelled) lets the next call probe.
     """
 
     def __init__(
@@ -57,10 +58,11 @@ class Circuit:
 
     @property
     def is_open(self) -> bool:
+        """Whether calls are being kept away (open or probing)."""
         return self.state is not CircuitState.CLOSED
 
     def allow(self) -> bool:
-        """Return whether a call may go to Redis now."""
+        """Return whether a call may go to the backend now."""
         if self.state is CircuitState.CLOSED:
             return True
 
@@ -68,6 +70,7 @@ class Circuit:
         if now < self._retry_at:
             return False
 
+        # One probe per cooldown; concurrent callers keep to the fallback.
         self.state = CircuitState.HALF_OPEN
         self._retry_at = now + self._cooldown
         return True
@@ -81,7 +84,7 @@ class Circuit:
         return was_open
 
     def record_failure(self) -> bool:
-        """Count a failure; return True when it opened the circuit."""
+        """Count a failure; return True when it opened a closed circuit."""
         self._failures += 1
         if self.state is CircuitState.HALF_OPEN:
             self._cooldown = min(self._cooldown * 2, self.cooldown_max_seconds)
