@@ -12,6 +12,7 @@ its slug; lists, the feed and every cached view show published articles.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -187,8 +188,8 @@ class ArticleService:
         """Serve a cached public page with current counts and the viewer's flags.
 
         A favorite changes one article's count without changing any page's
-        membership, so pages are not invalidated by favorites; instead each
-        request reads the page's counts in one primary-key query.
+        membership, so pages are not invalidated by favorites; the counts
+        are cached per article instead (`_favorites_counts`).
         """
 
         async def load() -> dict[str, Any]:
@@ -197,7 +198,12 @@ class ArticleService:
 
         page = await self._context.cache.load("article_page", key, load, tags=tags)
         refs = [tuple(ref) for ref in page["refs"]]
-        counts = await self._favorites_counts([article_id for article_id, _ in refs])
+        counts = await self._favorites_counts(
+            [
+                (article_id, article["slug"])
+                for article, (article_id, _) in zip(page["articles"], refs, strict=True)
+            ]
+        )
         public = [
             {
                 **article,
@@ -213,7 +219,54 @@ class ArticleService:
             {"articles": personal, "articlesCount": page["count"]}, frozenset(keys)
         )
 
-    async def _favorites_counts(self, article_ids: Sequence[int]) -> dict[int, int]:
+    async def _favorites_counts(
+        self, articles_on_page: Sequence[tuple[int, str]]
+    ) -> dict[int, int]:
+        """Return the current favorite count of each (article id, slug).
+
+        Each count is cached under its article's key, which every favorite,
+        edit and delete of the article invalidates, so a page whose articles
+        did not change costs no query. Without a cache, one primary-key
+        query reads them all.
+        """
+        cache = self._context.cache
+        if not cache.is_enabled:
+            return await self._read_favorites_counts(
+                [article_id for article_id, _ in articles_on_page]
+            )
+
+        counts: dict[int, int] = {}
+        missing: list[tuple[int, str]] = []
+        for article_id, slug in articles_on_page:
+            count = cache.peek("favorites_count", str(article_id))
+            if count is None:
+                missing.append((article_id, slug))
+            else:
+                counts[article_id] = count
+
+        loaded = await asyncio.gather(
+            *(self._cached_favorites_count(*article) for article in missing)
+        )
+        for (article_id, _), count in zip(missing, loaded, strict=True):
+            if count is not None:
+                counts[article_id] = count
+        return counts
+
+    async def _cached_favorites_count(self, article_id: int, slug: str) -> int | None:
+        """Return one article's count, or None when the article is gone."""
+
+        async def load() -> int | None:
+            counts = await self._read_favorites_counts([article_id])
+            return counts.get(article_id)
+
+        count: int | None = await self._context.cache.load(
+            "favorites_count", str(article_id), load, tags=[article_key(slug)]
+        )
+        return count
+
+    async def _read_favorites_counts(
+        self, article_ids: Sequence[int]
+    ) -> dict[int, int]:
         if not article_ids:
             return {}
 

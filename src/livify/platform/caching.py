@@ -37,6 +37,7 @@ VIEW_NAMESPACES = (
     "article",
     "article_page",
     "comments",
+    "favorites_count",
     "profile",
     "tag_list",
     "user_favorites",
@@ -96,6 +97,14 @@ class PlatformCache:
             return await loader()
 
         return await cache.get_or_load(key, loader, tags=tags)
+
+    def peek(self, namespace: str, key: str) -> Any:
+        """Return the value of `key` if this process has it fresh, else None.
+
+        Never loads: call `load` for what comes back None.
+        """
+        cache = self._namespaces.get(namespace)
+        return None if cache is None else cache.peek(key)
 
 
 class Invalidator:
