@@ -36,7 +36,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,13 @@ SERVER_ENVIRONMENT = {
 }
 
 
+# livify's default rate limits, each raised a millionfold, so the bench
+# measures what deciding costs without a request ever being refused.
+RAISED_LIMITS = """
+[event]
+multiplier = 1000000.0
+until = 2100-01-01T00:00:00Z
+"""
 SLUG_NAME = "GET /api/articles/{slug}"
 SAME_BYTES_NAME = "bare ASGI app, same response bytes as GET /api/articles/{slug}"
 
@@ -452,7 +459,9 @@ def render(
         "(`bench/_bare_app.py`)",
         "returning a fixed 60-byte JSON body, served by uvicorn with uvloop and",
         "httptools in one process. livify runs `livify serve` (one worker,",
-        "`LIVIFY_LOG_LEVEL=warning`, rate limits and load shedding off) on",
+        "`LIVIFY_LOG_LEVEL=warning`, rate limits and load shedding off, except",
+        "one server whose default rate limits an `[event]` multiplier raises a",
+        "millionfold, so that it decides on every request and refuses none) on",
         "SQLite seeded with `livify seed "
         f"--scale {SEED_SCALE}`. wrk keeps {WRK_CONNECTIONS} requests in flight, "
         "so every",
@@ -574,13 +583,15 @@ def bare_app_command(port: int) -> list[str]:
         "--log-level",
         "warning",
         "--no-access-log",
+        # livify serve turns uvicorn's forwarded-header rewrite off too.
+        "--no-proxy-headers",
     ]
 
 
 def measure_http(
     arguments: argparse.Namespace, work_dir: Path
 ) -> tuple[Target, list[Target], dict[str, Any]]:
-    bare_port, livify_port, quiet_port = free_port(), free_port(), free_port()
+    bare_port, livify_port = free_port(), free_port()
     bare_command = bare_app_command(bare_port)
     data_dir = work_dir / "data"
     environment = {**SERVER_ENVIRONMENT, "LIVIFY_DATA_DIR": str(data_dir)}
@@ -596,52 +607,69 @@ def measure_http(
     origin = f"http://{HOST}:{livify_port}"
     serve_command = livify("serve", "--host", HOST, "--port", str(livify_port))
 
-    # The same store served without the observability middleware, so the
-    # table shows its cost on the cheapest endpoint side by side.
+    # The same store served without the observability middleware, and with
+    # the default rate limits raised so far that no request meets them, so
+    # the table shows what each costs on the cheapest endpoint side by side.
+    quiet_port, limited_port = free_port(), free_port()
     quiet_origin = f"http://{HOST}:{quiet_port}"
     quiet_command = livify("serve", "--host", HOST, "--port", str(quiet_port))
     quiet_environment = {**environment, "LIVIFY_METRICS_ENABLED": "false"}
+    limited_origin = f"http://{HOST}:{limited_port}"
+    limited_command = livify("serve", "--host", HOST, "--port", str(limited_port))
+    limits_file = work_dir / "limits.toml"
+    limits_file.write_text(RAISED_LIMITS)
+    limited_environment = {
+        **environment,
+        "LIVIFY_RATELIMIT_ENABLED": "true",
+        "LIVIFY_RATELIMIT_CONFIG": str(limits_file),
+    }
 
     ceiling = Target("bare ASGI app", f"http://{HOST}:{bare_port}/api/tags")
     replay_port = free_port()
-    replay_command = bare_app_command(replay_port)
+    replay_url = f"http://{HOST}:{replay_port}/"
     replay_file = work_dir / "article-response"
-    with (
-        serve(bare_command, ceiling.url, {}) as bare_pid,
-        serve(serve_command, f"{origin}/api/tags", environment) as livify_pid,
-        serve(
-            quiet_command, f"{quiet_origin}/api/tags", quiet_environment
-        ) as quiet_pid,
-        running_varnish(livify_port) as edge,
-    ):
-        ceiling.server_pid = bare_pid
+    with ExitStack() as servers:
+        ceiling.server_pid = servers.enter_context(serve(bare_command, ceiling.url, {}))
+        livify_pid = servers.enter_context(
+            serve(serve_command, f"{origin}/api/tags", environment)
+        )
+        quiet_pid = servers.enter_context(
+            serve(quiet_command, f"{quiet_origin}/api/tags", quiet_environment)
+        )
+        limited_pid = servers.enter_context(
+            serve(limited_command, f"{limited_origin}/api/tags", limited_environment)
+        )
+        edge = servers.enter_context(running_varnish(livify_port))
         targets = livify_targets(origin, login_email)
         for target in targets:
             target.server_pid = livify_pid
         slug_target = next(t for t in targets if t.name == SLUG_NAME)
         capture_response(slug_target.url, replay_file)
-        with serve(
-            replay_command,
-            f"http://{HOST}:{replay_port}/",
-            {"LIVIFY_BENCH_REPLAY": str(replay_file)},
-        ) as replay_pid:
-            targets += [
-                Target(
-                    SAME_BYTES_NAME,
-                    f"http://{HOST}:{replay_port}/",
-                    server_pid=replay_pid,
-                ),
-                Target(
-                    "GET /api/tags (no metrics middleware)",
-                    f"{quiet_origin}/api/tags",
-                    server_pid=quiet_pid,
-                ),
-                Target(
-                    "GET /api/articles/{slug} through Varnish",
-                    slug_target.url.replace(origin, edge),
-                ),
-            ]
-            measure_interleaved(ceiling, targets, arguments.rounds, arguments.seconds)
+        replay_pid = servers.enter_context(
+            serve(
+                bare_app_command(replay_port),
+                replay_url,
+                {"LIVIFY_BENCH_REPLAY": str(replay_file)},
+            )
+        )
+        targets += [
+            Target(SAME_BYTES_NAME, replay_url, server_pid=replay_pid),
+            Target(
+                "GET /api/tags (no metrics middleware)",
+                f"{quiet_origin}/api/tags",
+                server_pid=quiet_pid,
+            ),
+            Target(
+                "GET /api/tags (default rate limits, never reached)",
+                f"{limited_origin}/api/tags",
+                server_pid=limited_pid,
+            ),
+            Target(
+                "GET /api/articles/{slug} through Varnish",
+                slug_target.url.replace(origin, edge),
+            ),
+        ]
+        measure_interleaved(ceiling, targets, arguments.rounds, arguments.seconds)
         print("running the mixed-journey step load ...", file=sys.stderr)
         mixed = run_mixed_journey(origin, work_dir)
     return ceiling, targets, mixed
