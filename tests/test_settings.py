@@ -89,13 +89,15 @@ def test_shedding_bounds_follow_a_lone_maximum(tmp_path: Path) -> None:
     create_app(settings)
 
 
-@pytest.mark.parametrize("command", ["serve", "seed", "migrate", "loadtest"])
+@pytest.mark.parametrize(
+    "command", ["serve", "seed", "migrate", "loadtest", "moderation serve"]
+)
 def test_unknown_option_shows_the_subcommand_usage(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The usage printed lists the options the subcommand does accept."""
     with pytest.raises(SystemExit) as exited:
-        main([command, "--no-such-option"])
+        main([*command.split(), "--no-such-option"])
 
     err = capsys.readouterr().err
     assert exited.value.code == 2

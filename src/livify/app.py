@@ -2,8 +2,8 @@
 
 This is the only module that wires the platform to the toolkit. Middleware,
 from the outside in: fixed paths (`/metrics`, `/livez`, `/readyz`), tracing
-(when configured), golden-signal metrics and access logs, rate limits, CORS
-and the response cache for anonymous reads (which stores finished
+(when configured), golden-signal metrics and access logs, HEAD served as
+GET, rate limits, CORS and the response cache for anonymous reads (which stores finished
 responses). Those edge layers wrap Starlette's own stack, so a cache hit is
 answered before it. Inside it: load shedding, the body size limit, request
 deadlines, HTTP cache headers (ETag, 304, Cache-Control), gzip, then
@@ -28,13 +28,14 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import mark_process_dead
 from sqlalchemy import text
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 
 from livify import __version__
 from livify.cache import (
     CacheMetrics,
     CachePolicy,
     EdgePurger,
+    GZipMiddleware,
+    HeadMiddleware,
     HttpCacheHeadersMiddleware,
     LayeredCache,
     ResponseCacheMiddleware,
@@ -394,6 +395,10 @@ def _install_middleware(
                 identify=_identify_caller(tokens),
             )
         )
+
+    # HEAD runs as GET from here in, so it meets the GET routes, the
+    # response cache and the GET rate limits; metrics still see HEAD.
+    app.add_edge_layer(HeadMiddleware)
 
     if settings.metrics_enabled:
         app.add_edge_layer(

@@ -12,9 +12,11 @@ from tests.platform.helpers import auth, create_article, register
 from tests.platform.inspection import StatementRecorder
 
 
-async def queries_for(app: FastAPI, client: httpx.AsyncClient, path: str) -> int:
+async def queries_for(
+    app: FastAPI, client: httpx.AsyncClient, path: str, *, method: str = "GET"
+) -> int:
     with StatementRecorder(app) as recorder:
-        response = await client.get(path)
+        response = await client.request(method, path)
     assert response.status_code == 200, response.text
     return len(recorder.queries())
 
@@ -215,3 +217,23 @@ async def test_each_content_coding_has_its_own_etag(
     for response in (zipped, plain):
         fields = [field.strip() for field in response.headers["vary"].split(",")]
         assert sorted(fields) == ["Accept-Encoding", "Authorization"]
+
+
+async def test_head_gets_the_get_headers(
+    app: FastAPI, app_client: httpx.AsyncClient
+) -> None:
+    """HEAD is answered like GET, from the response cache, without a body."""
+    author = await register(app_client)
+    article = await create_article(app_client, author)
+    path = f"/articles/{article['slug']}"
+    get = await app_client.get(path)
+
+    head = await app_client.head(path)
+    statements = await queries_for(app, app_client, path, method="HEAD")
+
+    assert head.status_code == 200
+    assert head.content == b""
+    for name in ("etag", "content-length", "cache-control", "surrogate-key"):
+        assert head.headers[name] == get.headers[name], name
+    assert statements == 0
+    assert (await app_client.head("/articles/no-such-article")).status_code == 404

@@ -513,3 +513,30 @@ async def test_author_lists_unpublished_articles(
     assert others.json() == {"articles": [], "articlesCount": 0}
     assert anonymous.status_code == 401
     assert "public" not in anonymous.headers.get("cache-control", "")
+
+
+async def test_deleting_held_posts_empties_the_queue(
+    app: FastAPI, app_client: httpx.AsyncClient, moderation_url: str
+) -> None:
+    """No queue row outlives its post, so a reused id is never checked by it."""
+    author = await register(app_client)
+    published = (await post_article(app_client, author)).json()["article"]["slug"]
+    await set_faults(moderation_url, error_rate=1.0)
+    held = (await post_article(app_client, author, title="Held")).json()["article"]
+    held_comment = (await post_comment(app_client, author, published, "held")).json()[
+        "comment"
+    ]
+    await post_comment(app_client, author, held["slug"], "held on a held post")
+    queue = runtime(app).worker.queue
+    assert await queue.depth() == 3
+
+    deleted_comment = await app_client.delete(
+        f"/articles/{published}/comments/{held_comment['id']}", headers=auth(author)
+    )
+    deleted_article = await app_client.delete(
+        f"/articles/{held['slug']}", headers=auth(author)
+    )
+
+    assert deleted_comment.status_code == 204, deleted_comment.text
+    assert deleted_article.status_code == 204, deleted_article.text
+    assert await queue.depth() == 0

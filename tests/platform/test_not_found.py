@@ -153,3 +153,22 @@ async def test_deleted_article_not_found(client: httpx.AsyncClient) -> None:
     )
     assert (await client.get("/articles")).json()["articlesCount"] == 0
     assert (await client.get("/tags")).json() == {"tags": []}
+
+
+async def test_urls_too_long_to_cache_get_404(client: httpx.AsyncClient) -> None:
+    """Paths and queries longer than a cache key pass the caches and get 404."""
+    user = await register(client)
+    article = await create_article(client, user)
+    long_name = "a" * 1100
+    missing = {
+        f"/articles/{long_name}": "article",
+        f"/articles/{long_name}/comments": "article",
+        f"/profiles/{long_name}": "profile",
+    }
+    for headers in (None, auth(user)):
+        for path, field in missing.items():
+            assert_error(await client.get(path, headers=headers), 404, field)
+
+    for path in ("/tags", f"/articles/{article['slug']}"):
+        response = await client.get(path, params={"x": long_name})
+        assert response.status_code == 200, (path, response.text)

@@ -8,17 +8,24 @@ Redis pub/sub.
 
 from __future__ import annotations
 
-from livify.cache._cache import Cache
+from livify.cache._cache import MAX_KEY_CHARS, Cache
 from livify.cache._edge_purge import EdgePurger, PurgeHooks
 from livify.cache._exceptions import BackendError, CacheError, CircuitOpen, NotFound
+from livify.cache._gzip import GZipMiddleware
+from livify.cache._head import HeadMiddleware
 from livify.cache._hooks import CacheHooks
-from livify.cache._http_headers import CachePolicy, HttpCacheHeadersMiddleware
+from livify.cache._http_headers import (
+    CachePolicy,
+    HttpCacheHeadersMiddleware,
+    accepts_gzip,
+)
 from livify.cache._layered import LayeredCache
 from livify.cache._metrics import CacheMetrics
 from livify.cache._response_cache import ResponseCacheMiddleware
 from livify.cache._warm import WarmItem, WarmReport
 
 __all__ = [
+    "MAX_KEY_CHARS",
     "BackendError",
     "Cache",
     "CacheError",
@@ -27,6 +34,8 @@ __all__ = [
     "CachePolicy",
     "CircuitOpen",
     "EdgePurger",
+    "GZipMiddleware",
+    "HeadMiddleware",
     "HttpCacheHeadersMiddleware",
     "LayeredCache",
     "NotFound",
@@ -34,4 +43,5 @@ __all__ = [
     "ResponseCacheMiddleware",
     "WarmItem",
     "WarmReport",
+    "accepts_gzip",
 ]

@@ -17,6 +17,7 @@ cache that ignored `private` would still keep callers apart.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -217,3 +218,36 @@ def matches_if_none_match(if_none_match: bytes | None, etag: bytes) -> bool:
         candidate == b"*" or candidate.removeprefix(b"W/") == etag
         for candidate in candidates
     )
+
+
+@functools.lru_cache(maxsize=256)
+def accepts_gzip(accept_encoding: bytes) -> bool:
+    """Return whether an `Accept-Encoding` value admits gzip (RFC 9110, 12.5.3).
+
+    Coding names are case-insensitive and `x-gzip` is gzip. A coding with
+    `q=0` is refused, and `*` stands for every coding the value does not
+    name. A `q` that does not parse counts as a refusal, so a garbled header
+    never gets a body the client may not decode. Clients send few distinct
+    values, so results are memoized.
+    """
+    wildcard_q: float | None = None
+    for item in accept_encoding.lower().split(b","):
+        name, *parameters = (part.strip() for part in item.split(b";"))
+        q = _quality(parameters)
+        if name in (b"gzip", b"x-gzip"):
+            return q > 0
+        if name == b"*":
+            wildcard_q = q
+    return wildcard_q is not None and wildcard_q > 0
+
+
+def _quality(parameters: list[bytes]) -> float:
+    for parameter in parameters:
+        key, _, value = parameter.partition(b"=")
+        if key.strip() == b"q":
+            try:
+                q = float(value.strip())
+            except ValueError:
+                return 0.0
+            return q if 0.0 <= q <= 1.0 else 0.0
+    return 1.0

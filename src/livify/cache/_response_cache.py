@@ -30,8 +30,12 @@ from dataclasses import dataclass
 import orjson
 import structlog
 
-from livify.cache._cache import Cache
-from livify.cache._http_headers import matches_if_none_match, not_modified_headers
+from livify.cache._cache import MAX_KEY_CHARS, Cache
+from livify.cache._http_headers import (
+    accepts_gzip,
+    matches_if_none_match,
+    not_modified_headers,
+)
 from livify.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = structlog.get_logger("livify.cache")
@@ -43,6 +47,8 @@ UNSTORED_HEADERS = frozenset({b"set-cookie", b"date", b"x-request-id"})
 # Request headers that make the loaded response differ from the stored one.
 CONDITIONAL_HEADERS = frozenset({b"if-none-match", b"if-modified-since"})
 STALE_IF_ERROR_STATUS = b"livify; fwd=stale; detail=stale-if-error"
+# Appended to the key of a gzip-encoded variant.
+GZIP_KEY_SUFFIX = "#gzip"
 # Parsed replays and tags kept per URL; past this many a memo starts over.
 MAX_MEMOIZED_URLS = 4096
 
@@ -114,7 +120,7 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, send)
             return
 
-        accepts_gzip = False
+        takes_gzip = False
         if_none_match: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"authorization":
@@ -122,11 +128,11 @@ class ResponseCacheMiddleware:
                 return
 
             if name == b"accept-encoding":
-                accepts_gzip = b"gzip" in value
+                takes_gzip = accepts_gzip(value)
             elif name == b"if-none-match":
                 if_none_match = value
 
-        url = self._url(scope["path"], scope["query_string"], accepts_gzip)
+        url = self._url(scope["path"], scope["query_string"], takes_gzip)
         if url is None:
             await self.app(scope, receive, send)
             return
@@ -182,10 +188,15 @@ class ResponseCacheMiddleware:
         return self._parse(key, stored)
 
     def _url(
-        self, path: str, query_string: bytes, accepts_gzip: bool
+        self, path: str, query_string: bytes, takes_gzip: bool
     ) -> _CachedUrl | None:
+        # A URL too long for a cache key goes to the application, unmemoized
+        # so that long URLs cannot fill the memo.
+        if len(path) + len(query_string) + len(GZIP_KEY_SUFFIX) + 1 > MAX_KEY_CHARS:
+            return None
+
         # tags_for is a function of the URL alone, so its results are memoized.
-        memo_key = (path, query_string, accepts_gzip)
+        memo_key = (path, query_string, takes_gzip)
         try:
             return self._urls[memo_key]
         except KeyError:
@@ -197,7 +208,9 @@ class ResponseCacheMiddleware:
         url = None
         if tags is not None:
             key = f"{path}?{query_string.decode('latin-1')}"
-            url = _CachedUrl(key=f"{key}#gzip" if accepts_gzip else key, tags=tags)
+            url = _CachedUrl(
+                key=key + GZIP_KEY_SUFFIX if takes_gzip else key, tags=tags
+            )
         self._urls[memo_key] = url
         return url
 

@@ -42,7 +42,7 @@ from livify.platform.caching import CachedRead
 from livify.platform.errors import Forbidden, NotFound
 from livify.platform.events import ArticleChanged, ArticleDeleted, FavoriteChanged
 from livify.platform.keys import canonical_key
-from livify.platform.moderation import ARTICLE, dequeue, enqueue
+from livify.platform.moderation import ARTICLE, dequeue, dequeue_article, enqueue
 from livify.platform.profiles import followed_among
 from livify.platform.services import Context
 from livify.platform.sql import insert_ignoring_conflicts
@@ -411,6 +411,7 @@ class ArticleService:
             row = await _find_visible_article(connection, slug, user_id)
             _check_author(row, user_id, "article")
             tag_names = (await _tags_by_article(connection, [row.id]))[row.id]
+            await dequeue_article(connection, row.id)
             await connection.execute(delete(articles).where(articles.c.id == row.id))
 
         await self._context.events.publish(

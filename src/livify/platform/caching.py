@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from livify.cache import Cache, EdgePurger, LayeredCache
+from livify.cache import MAX_KEY_CHARS, Cache, EdgePurger, LayeredCache
 from livify.platform.cache_keys import keys_for_event
 from livify.platform.events import Event
 
@@ -93,7 +93,8 @@ class PlatformCache:
         first, so an invalidation during the load leaves the result stale.
         """
         cache = self._namespaces.get(namespace)
-        if cache is None:
+        # Keys come from URLs, and one too long to cache is loaded uncached.
+        if cache is None or len(key) > MAX_KEY_CHARS:
             return await loader()
 
         return await cache.get_or_load(key, loader, tags=tags)

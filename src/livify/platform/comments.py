@@ -17,7 +17,7 @@ from livify.platform.cache_keys import PROFILES, comments_key
 from livify.platform.caching import CachedRead
 from livify.platform.errors import Forbidden, NotFound
 from livify.platform.events import CommentAdded, CommentDeleted
-from livify.platform.moderation import COMMENT, enqueue
+from livify.platform.moderation import COMMENT, dequeue, enqueue
 from livify.platform.services import Context
 from livify.platform.tables import (
     APPROVED,
@@ -174,6 +174,7 @@ class CommentService:
 
                 raise Forbidden("comment", "only its author may delete it")
 
+            await dequeue(connection, COMMENT, comment_id)
             await connection.execute(
                 delete(comments).where(comments.c.id == comment_id)
             )

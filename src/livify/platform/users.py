@@ -92,10 +92,14 @@ class UserService:
 
         decision = await limiter.check(LOGIN_ACCOUNT_LIMIT, account)
         if not decision.is_allowed:
+            # The same key as the rate-limit middleware's 429, so a client
+            # handles both alike.
+            seconds = decision.retry_after_header
             raise TooManyRequests(
-                "credentials",
-                "too many login attempts for this account; retry later",
-                retry_after_seconds=decision.retry_after_header,
+                "rate_limit",
+                f"too many login attempts for this account; retry after {seconds} "
+                "seconds",
+                retry_after_seconds=seconds,
             )
 
     async def _get_dummy_hash(self) -> str:

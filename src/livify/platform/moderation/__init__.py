@@ -25,6 +25,7 @@ from livify.platform.moderation._queue import (
     ModerationQueue,
     QueuedPost,
     dequeue,
+    dequeue_article,
     enqueue,
 )
 from livify.platform.moderation._reference import (
@@ -53,6 +54,7 @@ __all__ = [
     "build_moderation_dependency",
     "create_moderation_app",
     "dequeue",
+    "dequeue_article",
     "enqueue",
     "run_moderation_command",
 ]

@@ -26,6 +26,8 @@ def add_moderation_arguments(parser: argparse.ArgumentParser) -> None:
     serve = commands.add_parser(
         "serve", help="serve the reference moderation service, for demos and tests"
     )
+    # livify's CLI reports an unknown option with this parser's usage.
+    serve.set_defaults(command_parser=serve)
     serve.add_argument(
         "--host", default=DEFAULT_HOST, help="address to bind (default %(default)s)"
     )

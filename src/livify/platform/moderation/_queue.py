@@ -106,6 +106,22 @@ async def dequeue(connection: AsyncConnection, kind: str, target_id: int) -> Non
     )
 
 
+async def dequeue_article(connection: AsyncConnection, article_id: int) -> None:
+    """Drop an article and its comments from the queue, before it is deleted.
+
+    Article and comment ids can be used again once deleted (SQLite reuses
+    the highest), so a row left behind could later check another post.
+    """
+    await dequeue(connection, ARTICLE, article_id)
+    article_comments = select(comments.c.id).where(comments.c.article_id == article_id)
+    await connection.execute(
+        delete(moderation_queue).where(
+            moderation_queue.c.kind == COMMENT,
+            moderation_queue.c.target_id.in_(article_comments),
+        )
+    )
+
+
 class ModerationQueue:
     """Claim, complete and release queued posts on one database."""
 
