@@ -2,12 +2,13 @@
 
 This is the only module that wires the platform to the toolkit. Middleware,
 from the outside in: fixed paths (`/metrics`, `/livez`, `/readyz`), tracing
-(when configured), golden-signal metrics and access logs, HEAD served as
-GET, rate limits, CORS and the response cache for anonymous reads (which stores finished
+(when configured), golden-signal metrics and access logs, rate limits,
+CORS and the response cache for anonymous reads (which stores finished
 responses). Those edge layers wrap Starlette's own stack, so a cache hit is
-answered before it. Inside it: load shedding, the body size limit, request
-deadlines, HTTP cache headers (ETag, 304, Cache-Control), gzip, then
-FastAPI's router. docs/decisions.md gives the reasons for this order.
+answered before it. Inside it: HEAD served as GET, load shedding, the body
+size limit, request deadlines, HTTP cache headers (ETag, 304,
+Cache-Control), gzip, then FastAPI's router. docs/decisions.md gives the
+reasons for this order.
 """
 
 from __future__ import annotations
@@ -357,6 +358,11 @@ def _install_middleware(
             excluded_paths=FIXED_PATHS,
         )
 
+    # HEAD runs as GET from here in, so it meets the GET routes. It sits
+    # inside the response cache, which answers GET alone, because a layer
+    # in front of every cache hit costs more than HEAD requests save.
+    app.add_middleware(HeadMiddleware)
+
     # The edge layers, outside Starlette's own. The response cache stores
     # finished responses, so it sits outside gzip and the cache headers.
     if layers is not None:
@@ -395,10 +401,6 @@ def _install_middleware(
                 identify=_identify_caller(tokens),
             )
         )
-
-    # HEAD runs as GET from here in, so it meets the GET routes, the
-    # response cache and the GET rate limits; metrics still see HEAD.
-    app.add_edge_layer(HeadMiddleware)
 
     if settings.metrics_enabled:
         app.add_edge_layer(
