@@ -103,3 +103,17 @@ def test_unknown_option_shows_the_subcommand_usage(
     assert exited.value.code == 2
     assert err.startswith(f"usage: livify {command} ")
     assert f"livify {command}: error: unrecognized arguments: --no-such-option" in err
+
+
+def test_bad_option_is_named_as_given(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An invalid --port is reported as --port, not as its environment variable."""
+    # main() exports the option, so the variable goes back to its old state.
+    monkeypatch.setenv("LIVIFY_PORT", "8000")
+    status = main(["serve", "--port", "70000"])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "--port '70000'" in err
+    assert "LIVIFY_PORT" not in err

@@ -7,7 +7,7 @@ import asyncio
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Plain parse_args reports these with the top-level usage, which
         # does not list the options the subcommand does accept.
         args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    _export_options(args)
+    exported = _export_options(args)
     try:
         return _run(args)
     except ValidationError as exc:
-        return _fail(_describe_settings_error(exc), status=2)
+        return _fail(_describe_settings_error(exc, exported), status=2)
     except DatabaseError as exc:
         return _fail(str(exc), status=1)
     except (ArgumentError, ModuleNotFoundError) as exc:
@@ -62,14 +62,23 @@ def _fail(message: str, *, status: int) -> int:
     return status
 
 
-def _describe_settings_error(exc: ValidationError) -> str:
-    """Name each invalid setting by its environment variable, on one line."""
+def _describe_settings_error(
+    exc: ValidationError, from_options: Collection[str] = ()
+) -> str:
+    """Name each invalid setting as the user gave it, on one line.
+
+    Settings in `from_options` came from command-line options, and are named
+    as options; the others by their environment variables.
+    """
     problems = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"])
-        problems.append(
-            f"LIVIFY_{field.upper()}={error.get('input')!r}: {error['msg']}"
+        name = (
+            f"--{field.replace('_', '-')} "
+            if field in from_options
+            else f"LIVIFY_{field.upper()}="
         )
+        problems.append(f"{name}{error.get('input')!r}: {error['msg']}")
     return "invalid settings: " + "; ".join(problems)
 
 
@@ -207,20 +216,23 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="where the SQLite file and secret key live")
 
 
-def _export_options(args: argparse.Namespace) -> None:
+def _export_options(args: argparse.Namespace) -> list[str]:
     """Put command-line options into the environment as `LIVIFY_*`.
 
     Worker processes build `Settings` from the environment, so this is how
-    an option reaches every worker.
+    an option reaches every worker. Returns the names of the settings set.
     """
     names = ["database_url", "data_dir"]
     # Other commands (`moderation serve`) have a --host and --port of their own.
     if args.command == "serve":
         names += ["host", "port", "workers"]
+    exported = []
     for name in names:
         value = getattr(args, name, None)
         if value is not None:
             os.environ[f"LIVIFY_{name.upper()}"] = str(value)
+            exported.append(name)
+    return exported
 
 
 def _serve(_args: argparse.Namespace) -> int:
