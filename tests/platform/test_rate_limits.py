@@ -102,7 +102,8 @@ async def test_login_attempts_limited_per_account(
     assert wrong == [401, 401, 401]
     assert fourth.status_code == 429
     seconds = int(fourth.headers["retry-after"])
-    assert 1 <= seconds <= 60
+    # A sliding window may need part of the next window too: under two.
+    assert 1 <= seconds <= 120
     assert fourth.json() == {
         "errors": {
             "rate_limit": [
