@@ -5,7 +5,7 @@ from the outside in: fixed paths (`/metrics`, `/livez`, `/readyz`), tracing
 (when configured), golden-signal metrics and access logs, rate limits,
 CORS and the response cache for anonymous reads (which stores finished
 responses). Those edge layers wrap Starlette's own stack, so a cache hit is
-answered before it. Inside it: HEAD served as GET, load shedding, the body
+served before it. Inside it: HEAD served as GET, load shedding, the body
 size limit, request deadlines, HTTP cache headers (ETag, 304,
 Cache-Control), gzip, then FastAPI's router. docs/decisions.md gives the
 reasons for this order.
@@ -124,7 +124,7 @@ class EdgeFirstFastAPI(FastAPI):
     Starlette puts its error middleware, and FastAPI its telemetry and body
     limit layers, outside every `add_middleware` layer. A response-cache hit
     needs none of them, and on the cheapest request each layer is a
-    measurable share of the cost, so the layers that answer or measure every
+    measurable share of the cost, so the layers that serve or measure every
     request are added with `add_edge_layer` and wrap the whole stack.
     """
 
@@ -359,7 +359,7 @@ def _install_middleware(
         )
 
     # HEAD runs as GET from here in, so it meets the GET routes. It sits
-    # inside the response cache, which answers GET alone, because a layer
+    # inside the response cache, which serves GET alone, because a layer
     # in front of every cache hit costs more than HEAD requests save.
     app.add_middleware(HeadMiddleware)
 

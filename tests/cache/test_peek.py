@@ -8,7 +8,7 @@ from livify.cache import LayeredCache, NotFound
 from tests.cache.helpers import CountingLoader, FakeClock, RecordingHooks
 
 
-async def test_peek_returns_a_fresh_copy_and_counts_a_hit(
+async def test_peek_returns_fresh_copy(
     layers: LayeredCache,
 ) -> None:
     hooks = RecordingHooks()

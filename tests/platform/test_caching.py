@@ -222,7 +222,7 @@ async def test_each_content_coding_has_its_own_etag(
 async def test_head_gets_the_get_headers(
     app: FastAPI, app_client: httpx.AsyncClient
 ) -> None:
-    """HEAD is answered like GET, from the service cache, without a body."""
+    """HEAD is served like GET, from the service cache, without a body."""
     author = await register(app_client)
     article = await create_article(app_client, author)
     path = f"/articles/{article['slug']}"

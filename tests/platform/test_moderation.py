@@ -522,11 +522,13 @@ async def test_deleting_held_posts_empties_the_queue(
     author = await register(app_client)
     published = (await post_article(app_client, author)).json()["article"]["slug"]
     await set_faults(moderation_url, error_rate=1.0)
-    held = (await post_article(app_client, author, title="Held")).json()["article"]
+    held_article = (await post_article(app_client, author, title="Held")).json()[
+        "article"
+    ]
     held_comment = (await post_comment(app_client, author, published, "held")).json()[
         "comment"
     ]
-    await post_comment(app_client, author, held["slug"], "held on a held post")
+    await post_comment(app_client, author, held_article["slug"], "held on a held post")
     queue = runtime(app).worker.queue
     assert await queue.depth() == 3
 
@@ -534,7 +536,7 @@ async def test_deleting_held_posts_empties_the_queue(
         f"/articles/{published}/comments/{held_comment['id']}", headers=auth(author)
     )
     deleted_article = await app_client.delete(
-        f"/articles/{held['slug']}", headers=auth(author)
+        f"/articles/{held_article['slug']}", headers=auth(author)
     )
 
     assert deleted_comment.status_code == 204, deleted_comment.text

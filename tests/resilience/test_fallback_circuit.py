@@ -65,7 +65,7 @@ def test_probe_success_closes() -> None:
     assert circuit.allow() is True
 
 
-def test_failed_probes_double_the_cooldown_up_to_the_max() -> None:
+def test_failed_probes_double_cooldown() -> None:
     clock = Clock()
     circuit = opened(clock, cooldown_seconds=1.0, cooldown_max_seconds=3.0)
     waits = []

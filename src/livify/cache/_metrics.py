@@ -49,7 +49,7 @@ class CacheMetrics:
     Hits, one per cached read, are counted in a plain dict and added to the
     counter by `flush()`, which runs before every collection of `registry`;
     in multiprocess mode call it periodically too, so that a scrape that
-    merges workers sees each worker's recent hits.
+    merges workers includes each worker's recent hits.
     """
 
     def __init__(self, registry: CollectorRegistry) -> None:
