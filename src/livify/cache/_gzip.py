@@ -31,7 +31,7 @@ def _normalized(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]
         return headers
 
     # Several header lines form one list (RFC 9110, 5.3).
-    kept = [(name, value) for name, value in headers if name != ACCEPT_ENCODING]
+    others = [(name, value) for name, value in headers if name != ACCEPT_ENCODING]
     if accepts_gzip(b",".join(values)):
-        kept.append((ACCEPT_ENCODING, b"gzip"))
-    return kept
+        others.append((ACCEPT_ENCODING, b"gzip"))
+    return others

@@ -1,7 +1,7 @@
 """Respond to HEAD requests with the headers a GET would get.
 
 RFC 9110 (9.3.2) requires every general-purpose server to support HEAD, and
-FastAPI routes declared for GET answer HEAD with 405. This middleware runs
+FastAPI routes declared for GET reject HEAD with 405. This middleware runs
 a HEAD request as a GET, so routing, caching and rate limits treat it as
 one, and drops the body. The method is switched back before the response
 starts, because the server reads it to know that no body follows the

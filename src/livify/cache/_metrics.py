@@ -47,8 +47,8 @@ class CacheMetrics:
     Pass an instance as `hooks=` to `create_cache`. Labelled children are
     created on first use and kept, so later events cost one dict lookup.
     Hits, one per cached read, are counted in a plain dict and added to the
-    counter by `flush()`, which runs before every collection of `registry`;
-    in multiprocess mode call it periodically too, so that a scrape that
+    counter by `flush()`, which runs before every collection of `registry`.
+    In multiprocess mode, call it periodically too, so that a scrape that
     merges workers includes each worker's recent hits.
     """
 

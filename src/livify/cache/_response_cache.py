@@ -175,7 +175,7 @@ class ResponseCacheMiddleware:
             ):
                 await _send(
                     send,
-                    skipped.start["status"],
+                    status,
                     list(skipped.start.get("headers", [])),
                     skipped.body,
                 )

@@ -27,9 +27,9 @@ OnStoreError: TypeAlias = Literal["local", "allow", "reject"]
 DEFAULT_KEY_PREFIX = "livify:rl:"
 # How long decisions stay local after Redis fails, before one call probes it.
 DEFAULT_COOLDOWN_SECONDS = 5.0
-# Plans, hits and allow-list results are cached per distinct request shape
-# (by route template and by raw path), caller or address; past this many
-# entries a cache starts over.
+# Plans, hits and allow-list results are cached per request shape (route
+# template or raw path), per caller and per address. Past this many entries
+# a cache starts over.
 MAX_CACHED_PLANS = 10_000
 MAX_CACHED_PATHS = 10_000
 MAX_CACHED_HITS = 10_000
