@@ -411,6 +411,7 @@ def _install_middleware(
                 access_log_sample_ratio=settings.access_log_sample_ratio,
                 slow_request_seconds=settings.slow_request_seconds,
                 names_spans=tracing is not None,
+                request_id_header=settings.request_id_header,
             )
         )
 

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     # middleware together (bench/observability_overhead.py). Failed and slow
     # requests are logged whatever the ratio.
     access_log_sample_ratio: float = Field(default=0.01, ge=0.0, le=1.0)
+    # Which responses carry X-Request-ID: 5xx alone (always logged, so the id
+    # finds a line) or every response, which costs an id and a header each.
+    request_id_header: Literal["always", "errors"] = "errors"
     slow_request_seconds: float = Field(default=1.0, gt=0)
     slow_query_seconds: float = Field(default=0.1, gt=0)
     otlp_endpoint: str | None = Field(

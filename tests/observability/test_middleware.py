@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from typing import Any
 
 import httpx
 import pytest
@@ -12,8 +13,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from livify.observability import HttpServerMetrics, ObservabilityMiddleware
-from livify.observability._middleware import REQUEST_ID_PATTERN
+from livify.observability import (
+    HttpServerMetrics,
+    ObservabilityMiddleware,
+    configure_logging,
+)
+from livify.observability._request_id import REQUEST_ID_PATTERN
 
 
 class FakeClock:
@@ -46,8 +51,7 @@ def registry() -> CollectorRegistry:
     return CollectorRegistry()
 
 
-@pytest.fixture
-def client(registry: CollectorRegistry) -> Iterator[httpx.AsyncClient]:
+def make_client(registry: CollectorRegistry, **options: Any) -> httpx.AsyncClient:
     app = Starlette(
         routes=[
             Route("/items/{item_id}", item),
@@ -61,9 +65,15 @@ def client(registry: CollectorRegistry) -> Iterator[httpx.AsyncClient]:
         excluded_paths={"/metrics"},
         clock=FakeClock(step_seconds=0.25),
         sample=lambda: 0.0,
+        **options,
     )
     transport = httpx.ASGITransport(app=middleware, raise_app_exceptions=False)
-    yield httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture
+def client(registry: CollectorRegistry) -> httpx.AsyncClient:
+    return make_client(registry)
 
 
 def sample(registry: CollectorRegistry, name: str, **labels: str) -> float:
@@ -164,8 +174,9 @@ async def test_in_flight_returns_to_zero(
     )
 
 
-async def test_request_id_echoed_or_generated(client: httpx.AsyncClient) -> None:
-    """A plain caller id is echoed back; an unsafe one is replaced."""
+async def test_request_id_echoed_or_generated(registry: CollectorRegistry) -> None:
+    """With ids on every response, a plain caller id is echoed, others replaced."""
+    client = make_client(registry, request_id_header="always")
     echoed = await client.get("/items/1", headers={"X-Request-ID": "abc-123"})
     replaced = await client.get("/items/1", headers={"X-Request-ID": "bad id\t!"})
 
@@ -173,6 +184,39 @@ async def test_request_id_echoed_or_generated(client: httpx.AsyncClient) -> None
     assert replaced.headers["x-request-id"] != "bad id\t!"
     assert REQUEST_ID_PATTERN.match(replaced.headers["x-request-id"].encode())
     assert replaced.headers["x-request-id"] != echoed.headers["x-request-id"]
+
+
+async def test_request_id_only_on_server_errors_by_default(
+    client: httpx.AsyncClient,
+) -> None:
+    """By default a 200 carries no request id and a 5xx carries the caller's."""
+    ok = await client.get("/items/1", headers={"X-Request-ID": "abc-123"})
+    failed = await client.get("/broken", headers={"X-Request-ID": "abc-123"})
+
+    assert "x-request-id" not in ok.headers
+    assert failed.status_code == 503
+    assert failed.headers["x-request-id"] == "abc-123"
+
+
+async def test_failed_request_log_names_the_id_in_its_header(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The id a 5xx response shows is the one on its log line."""
+    configure_logging(level="info", json=True)
+    failed = await client.get("/broken")
+
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    logged = [line for line in lines if line.get("event") == "http.request_failed"]
+
+    assert len(logged) == 1
+    assert logged[0]["request_id"] == failed.headers["x-request-id"]
+    assert REQUEST_ID_PATTERN.match(failed.headers["x-request-id"].encode())
+
+
+def test_request_id_header_choice_checked(registry: CollectorRegistry) -> None:
+    """An unknown choice of which responses carry the id raises ValueError."""
+    with pytest.raises(ValueError, match="request_id_header"):
+        make_client(registry, request_id_header="sometimes")
 
 
 async def test_unknown_method_gets_other_label(

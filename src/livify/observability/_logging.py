@@ -7,7 +7,6 @@ line a process writes has one format.
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import sys
 from collections.abc import MutableMapping
@@ -17,23 +16,25 @@ import orjson
 import structlog
 from opentelemetry import trace
 
+from livify.observability._request_id import current_request_id
+
 # Values of these keys, at any depth of the event dict, are replaced.
 REDACTED_KEYS = frozenset(
     {"password", "password_hash", "token", "authorization", "secret", "secret_key"}
 )
 REDACTED = "[redacted]"
-# One context variable instead of structlog's bind_contextvars, which costs
-# several times more per request (a dict and a variable per key).
-request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "livify_request_id", default=None
-)
 
 
 def add_request_id(
     _logger: Any, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Add the id of the request being served, if any."""
-    value = request_id.get()
+    """Add the id of the request being served, if any.
+
+    The id comes from one context variable that the middleware sets, not
+    from structlog's bind_contextvars, which costs several times more per
+    request (a dict and a variable per key).
+    """
+    value = current_request_id()
     if value is not None:
         event.setdefault("request_id", value)
     return event

@@ -4,50 +4,38 @@ Per request it counts the latency and in-flight requests (through
 `RequestTally`, flushed to the histogram and gauge in bulk) and any error,
 labelled by the route template that the router matched
 (`/api/articles/{slug}`), never by the raw path, so label cardinality stays
-bounded. It also gives each request an id, binds it to the log context and
-writes the access and slow-request log lines.
+bounded. It also names the request for its log lines (`request_id`, made
+only when needed) and writes the access and slow-request log lines.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
 import random
-import re
 import time
-from collections.abc import Callable, Collection
-from typing import Any
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any, Literal
 
 import structlog
 from opentelemetry import trace
 
-from livify.observability._logging import request_id as log_request_id
 from livify.observability._metrics import HttpServerMetrics
+from livify.observability._request_id import (
+    REQUEST_ID_HEADER,
+    current_scope,
+    request_id,
+)
 from livify.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = structlog.get_logger("livify.access")
 
 UNMATCHED_ROUTE = "unmatched"
-REQUEST_ID_HEADER = b"x-request-id"
-# Accept a caller's request id only if it is short and plain, so it is safe
-# to echo in a header and to write into logs.
-REQUEST_ID_PATTERN = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 DEFAULT_SLOW_REQUEST_SECONDS = 1.0
-_REQUEST_ID_PREFIX = os.urandom(8).hex()
-_request_counter = itertools.count(1)
-
-
-def _new_request_id_prefix() -> None:
-    global _REQUEST_ID_PREFIX, _request_counter
-    _REQUEST_ID_PREFIX = os.urandom(8).hex()
-    _request_counter = itertools.count(1)
-
-
-# A forked worker must not repeat its parent's ids.
-os.register_at_fork(after_in_child=_new_request_id_prefix)
 KNOWN_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
 )
+RequestIdHeader = Literal["always", "errors"]
+# The lowest status whose response carries X-Request-ID, per choice.
+_REQUEST_ID_MIN_STATUS: dict[str, int] = {"always": 0, "errors": 500}
 
 
 class ObservabilityMiddleware:
@@ -59,6 +47,11 @@ class ObservabilityMiddleware:
     to 1.0); requests slower than `slow_request_seconds` and failed requests
     are always logged. `names_spans` renames the current OpenTelemetry
     span after the route; turn it off when no tracing middleware runs.
+
+    `request_id_header` selects the responses that carry `X-Request-ID`.
+    With `errors` (the default) only 5xx responses do: they are always
+    logged, so the id a caller quotes finds the log line. With `always`
+    every response does, which costs an id and a header per request.
     """
 
     def __init__(
@@ -72,11 +65,18 @@ class ObservabilityMiddleware:
         clock: Callable[[], float] = time.perf_counter,
         sample: Callable[[], float] = random.random,
         names_spans: bool = True,
+        request_id_header: RequestIdHeader = "errors",
     ) -> None:
         if not 0.0 <= access_log_sample_ratio <= 1.0:
             msg = (
                 f"access_log_sample_ratio must be in [0, 1], "
                 f"got {access_log_sample_ratio!r}"
+            )
+            raise ValueError(msg)
+        if request_id_header not in _REQUEST_ID_MIN_STATUS:
+            msg = (
+                f"request_id_header must be 'always' or 'errors', "
+                f"got {request_id_header!r}"
             )
             raise ValueError(msg)
 
@@ -86,6 +86,7 @@ class ObservabilityMiddleware:
         self.access_log_sample_ratio = access_log_sample_ratio
         self.slow_request_seconds = slow_request_seconds
         self.names_spans = names_spans
+        self._request_id_min_status = _REQUEST_ID_MIN_STATUS[request_id_header]
         self._clock = clock
         self._sample = sample
 
@@ -97,26 +98,29 @@ class ObservabilityMiddleware:
         method = scope["method"]
         if method not in KNOWN_METHODS:
             method = "_OTHER"
-        request_id = _request_id(scope)
-        request_id_header = (REQUEST_ID_HEADER, request_id.encode())
         names_spans = self.names_spans
+        request_id_min_status = self._request_id_min_status
         status = 500
         error_type: str | None = None
 
-        async def send_with_status(message: Message) -> None:
+        # A plain function that returns the server's awaitable: an async one
+        # would add a coroutine per message.
+        def send_with_status(message: Message) -> Awaitable[None]:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if status >= request_id_min_status:
+                    header = (REQUEST_ID_HEADER, request_id(scope).encode())
+                    message["headers"] = [*message.get("headers", ()), header]
                 if names_spans:
                     # The tracing middleware ends its span with the last body
                     # message, so name it now, when the router has matched.
                     _name_server_span(method, scope)
-                message["headers"] = [*message.get("headers", ()), request_id_header]
-            await send(message)
+            return send(message)
 
         tally = self.metrics.tally
         clock = self._clock
-        context_token = log_request_id.set(request_id)
+        context_token = current_scope.set(scope)
         tally.started(method)
         started = clock()
         try:
@@ -127,10 +131,9 @@ class ObservabilityMiddleware:
         finally:
             now = clock()
             duration = now - started
-            route = _route_template(scope)
-            tally.finished(
-                method, (method, route, _status_label(status)), duration, now
-            )
+            route = _route_template(scope.get("route"))
+            labels = (method, route, _status_label(status))
+            tally.finished(method, labels, duration, now)
             if error_type is None and status >= 500:
                 error_type = str(status)
             if error_type is not None:
@@ -144,7 +147,7 @@ class ObservabilityMiddleware:
                 or self._sample() < self.access_log_sample_ratio
             ):
                 self._log(scope, method, route, status, error_type, duration)
-            log_request_id.reset(context_token)
+            current_scope.reset(context_token)
 
     def _log(
         self,
@@ -187,8 +190,7 @@ def _status_label(status: int) -> str:
 _STATUS_LABELS: dict[int, str] = {}
 
 
-def _route_template(scope: Scope) -> str:
-    route = scope.get("route")
+def _route_template(route: object) -> str:
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else UNMATCHED_ROUTE
 
@@ -197,19 +199,9 @@ def _name_server_span(method: str, scope: Scope) -> None:
     """Set the route on the tracing middleware's span, known only after routing."""
     span = trace.get_current_span()
     if span.is_recording():
-        route = _route_template(scope)
+        route = _route_template(scope.get("route"))
         span.set_attribute("http.route", route)
         span.update_name(f"{method} {route}")
-
-
-def _request_id(scope: Scope) -> str:
-    for name, value in scope["headers"]:
-        if name == REQUEST_ID_HEADER and REQUEST_ID_PATTERN.match(value):
-            return str(value.decode("ascii"))
-
-    # A random per-process prefix and a counter: unique across processes and
-    # restarts, without a system call per request as os.urandom needs.
-    return f"{_REQUEST_ID_PREFIX}{next(_request_counter):x}"
 
 
 def _client_address(scope: Scope) -> str | None:
