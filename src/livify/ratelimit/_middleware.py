@@ -139,9 +139,11 @@ async def _resolve(
 def _add_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
     """Wrap `send` so the response start carries `headers` as well."""
 
-    async def send_with_headers(message: Message) -> None:
+    # A plain function that returns the server's awaitable: an async one
+    # would add a coroutine per message.
+    def send_with_headers(message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.start":
             message["headers"] = [*message.get("headers", ()), *headers]
-        await send(message)
+        return send(message)
 
     return send_with_headers
