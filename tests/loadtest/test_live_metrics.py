@@ -21,9 +21,11 @@ pytestmark = pytest.mark.live
 
 DURATION_METRIC = "http_server_request_duration_seconds"
 MIN_REQUESTS_FOR_PERCENTILES = 30
-# The client also measures the network and its own scheduling; on a busy
-# two-core machine that adds a few milliseconds, rarely more.
-CLIENT_OVERHEAD_SECONDS = 0.025
+# The client also measures the network and its own scheduling, which on a
+# shared two-core machine running other tests has added 30 ms and more. The
+# bound is loose on purpose: it is there to catch a unit or a quantile mixed
+# up (a thousandfold error), not to time the client.
+CLIENT_OVERHEAD_SECONDS = 0.25
 
 
 def normalise(route: str) -> str:
