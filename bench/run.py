@@ -7,6 +7,10 @@ Measured here, side by side in one run:
   process, as `livify serve` serves livify;
 - livify endpoints on a seeded SQLite store, each as a ratio of that
   ceiling, measured in the same round so both see the same machine load;
+- two controls on the bare app: behind one layer that only wraps `send`,
+  and sending the five rate-limit header fields; with the servers that run
+  without metrics and with rate limits, they give what each requirement
+  costs on the cheapest endpoint;
 - the mixed-journey throughput at which p99 stays under 100 ms: an
   open-model step load of `livify loadtest` that stops at the first step
   whose p99 reaches 100 ms.
@@ -73,6 +77,19 @@ until = 2100-01-01T00:00:00Z
 """
 SLUG_NAME = "GET /api/articles/{slug}"
 SAME_BYTES_NAME = "bare ASGI app, same response bytes as GET /api/articles/{slug}"
+TAGS_NAME = "GET /api/tags"
+NO_METRICS_NAME = "GET /api/tags (no metrics middleware)"
+LIMITED_NAME = "GET /api/tags (default rate limits, never reached)"
+SEND_WRAPPER_NAME = "bare ASGI app behind a layer that only wraps send"
+HEADERS_NAME = "bare ASGI app sending the five rate-limit header fields"
+# What each 5 % target compares: (requirement, with it, without it); None
+# stands for the ceiling itself.
+REQUIREMENT_PAIRS = (
+    ("metrics middleware, on a cached read", TAGS_NAME, NO_METRICS_NAME),
+    ("default rate limits, on a cached read", LIMITED_NAME, TAGS_NAME),
+    ("one pure ASGI layer that only wraps send", SEND_WRAPPER_NAME, None),
+    ("the five rate-limit header fields alone", HEADERS_NAME, None),
+)
 
 
 @dataclass
@@ -172,7 +189,7 @@ def livify_targets(origin: str, login_email: str) -> list[Target]:
     )["user"]["token"]
     signed_in = [f"Authorization: Token {token}"]
     return [
-        Target("GET /api/tags", f"{api}/tags"),
+        Target(TAGS_NAME, f"{api}/tags"),
         Target("GET /api/articles/{slug}", f"{api}/articles/{top['slug']}"),
         Target(
             "GET /api/profiles/{username}",
@@ -423,6 +440,46 @@ def same_bytes_summary(targets: list[Target]) -> list[str]:
     return [*lines, ""]
 
 
+def requirement_costs(targets: list[Target], ceiling: Target) -> list[str]:
+    """Tabulate the throughput and CPU that each requirement costs, side by side."""
+    by_name = {target.name: target for target in targets}
+    rows = []
+    for requirement, with_name, without_name in REQUIREMENT_PAIRS:
+        with_it = by_name.get(with_name)
+        without = ceiling if without_name is None else by_name.get(without_name)
+        if with_it is None or without is None:
+            continue
+
+        # Per-round ratios share a ceiling run, so their quotient cancels it.
+        base_ratios = without.ratios or [1.0] * len(with_it.ratios)
+        kept = statistics.median(
+            mine / theirs
+            for mine, theirs in zip(with_it.ratios, base_ratios, strict=True)
+        )
+        added = "-"
+        if with_it.cpu_microseconds and without.cpu_microseconds:
+            added_cpu = statistics.median(with_it.cpu_microseconds) - statistics.median(
+                without.cpu_microseconds
+            )
+            added = f"{added_cpu:.1f}"
+        rows.append([requirement, f"{1 - kept:.1%}", added])
+
+    if not rows:
+        return []
+    return [
+        "## What each requirement costs",
+        "",
+        "Each row compares two targets of the table above, measured in the",
+        "same rounds: the share of throughput lost and the server CPU added",
+        "per request. The last two rows run on the bare app, before any",
+        "livify code: they are floors under what a pure ASGI middleware and",
+        "the rate-limit header fields can cost behind uvicorn.",
+        "",
+        *table(("requirement", "throughput cost", "server CPU added µs"), rows),
+        "",
+    ]
+
+
 def render(
     arguments: argparse.Namespace,
     machine: dict[str, str],
@@ -504,6 +561,7 @@ def render(
         f"Heaviest: `{heaviest.name}` at {statistics.median(heaviest.ratios):.3f}.",
         "",
         *same_bytes_summary(targets),
+        *requirement_costs(targets, ceiling),
     ]
 
     if mixed is not None:
@@ -625,8 +683,10 @@ def measure_http(
     }
 
     ceiling = Target("bare ASGI app", f"http://{HOST}:{bare_port}/api/tags")
-    replay_port = free_port()
+    replay_port, wrapper_port, headers_port = free_port(), free_port(), free_port()
     replay_url = f"http://{HOST}:{replay_port}/"
+    wrapper_url = f"http://{HOST}:{wrapper_port}/"
+    headers_url = f"http://{HOST}:{headers_port}/"
     replay_file = work_dir / "article-response"
     with ExitStack() as servers:
         ceiling.server_pid = servers.enter_context(serve(bare_command, ceiling.url, {}))
@@ -652,18 +712,26 @@ def measure_http(
                 {"LIVIFY_BENCH_REPLAY": str(replay_file)},
             )
         )
+        wrapper_pid = servers.enter_context(
+            serve(
+                bare_app_command(wrapper_port),
+                wrapper_url,
+                {"LIVIFY_BENCH_CONTROL": "send-wrapper"},
+            )
+        )
+        headers_pid = servers.enter_context(
+            serve(
+                bare_app_command(headers_port),
+                headers_url,
+                {"LIVIFY_BENCH_CONTROL": "ratelimit-headers"},
+            )
+        )
         targets += [
             Target(SAME_BYTES_NAME, replay_url, server_pid=replay_pid),
-            Target(
-                "GET /api/tags (no metrics middleware)",
-                f"{quiet_origin}/api/tags",
-                server_pid=quiet_pid,
-            ),
-            Target(
-                "GET /api/tags (default rate limits, never reached)",
-                f"{limited_origin}/api/tags",
-                server_pid=limited_pid,
-            ),
+            Target(SEND_WRAPPER_NAME, wrapper_url, server_pid=wrapper_pid),
+            Target(HEADERS_NAME, headers_url, server_pid=headers_pid),
+            Target(NO_METRICS_NAME, f"{quiet_origin}/api/tags", server_pid=quiet_pid),
+            Target(LIMITED_NAME, f"{limited_origin}/api/tags", server_pid=limited_pid),
             Target(
                 "GET /api/articles/{slug} through Varnish",
                 slug_target.url.replace(origin, edge),
