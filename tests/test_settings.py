@@ -105,6 +105,31 @@ def test_unknown_option_shows_the_subcommand_usage(
     assert f"livify {command}: error: unrecognized arguments: --no-such-option" in err
 
 
+def test_unknown_option_before_subcommand_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An unknown option before any subcommand is named with the top-level usage."""
+    with pytest.raises(SystemExit) as exited:
+        main(["--nope"])
+
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.startswith("usage: livify ")
+    assert "livify: error: unrecognized arguments: --nope" in err
+    assert "required" not in err
+
+
+def test_missing_subcommand_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    """`livify` alone exits 2 and reports the missing subcommand."""
+    with pytest.raises(SystemExit) as exited:
+        main([])
+
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.startswith("usage: livify ")
+    assert "livify: error: the following arguments are required: command" in err
+
+
 def test_bad_option_is_named_as_given(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

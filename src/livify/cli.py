@@ -27,8 +27,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         # Plain parse_args reports these with the top-level usage, which
-        # does not list the options the subcommand does accept.
-        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        # does not list the options the subcommand does accept. Without a
+        # subcommand, the top-level parser reports them.
+        command_parser = getattr(args, "command_parser", parser)
+        command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+
+    if args.command is None:
+        parser.error("the following arguments are required: command")
+
     exported = _export_options(args)
     try:
         return _run(args)
@@ -87,7 +93,9 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="livify", description="A fast, reliable community-platform API."
     )
     parser.add_argument("--version", action="version", version=__version__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    # `main` checks for a missing subcommand itself, after unknown options,
+    # because argparse would report `livify --nope` as a missing subcommand.
+    commands = parser.add_subparsers(dest="command")
 
     serve = commands.add_parser("serve", help="serve the API")
     _add_store_options(serve)

@@ -32,7 +32,7 @@ def assert_clean_exit(server: LiveServer, status: int) -> None:
     # uvicorn re-raises the signal it caught once its shutdown is complete
     # (`Server.capture_signals`), so a clean exit may be death by SIGTERM.
     assert status in {0, -signal.SIGTERM}, server.log_tail()
-    assert "Application shutdown complete" in server.log_tail(), server.log_tail()
+    assert "lifespan.shutdown_complete" in server.log_tail(), server.log_tail()
 
 
 def registration_body() -> bytes:

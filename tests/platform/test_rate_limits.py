@@ -83,7 +83,11 @@ async def test_probes_never_limited(client: httpx.AsyncClient) -> None:
 async def test_login_attempts_limited_per_account(
     limited_app: FastAPI, settings: Settings
 ) -> None:
-    """The fourth login attempt for one account gets 429, even if correct."""
+    """The fourth login attempt for one account gets 429, even if correct.
+
+    The 429 carries each rate limit field of the middleware's 429 once,
+    describing `login-account` alone.
+    """
     unlimited = create_app(settings)
     async with LifespanManager(unlimited):
         transport = httpx.ASGITransport(app=unlimited)
@@ -112,6 +116,20 @@ async def test_login_attempts_limited_per_account(
             ]
         }
     }
+    for name in (
+        "ratelimit-policy",
+        "ratelimit",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+        "retry-after",
+    ):
+        assert len(fourth.headers.get_list(name)) == 1, name
+    assert fourth.headers["ratelimit-policy"] == '"login-account";q=3;w=60'
+    assert fourth.headers["ratelimit"] == f'"login-account";r=0;t={seconds}'
+    assert fourth.headers["x-ratelimit-limit"] == "3"
+    assert fourth.headers["x-ratelimit-remaining"] == "0"
+    assert fourth.headers["x-ratelimit-reset"] == str(seconds)
 
 
 async def test_reload_changes_limit(

@@ -17,7 +17,7 @@ from livify.ratelimit import (
     RateLimitMiddleware,
     default_limits,
 )
-from livify.types import Scope
+from livify.types import Receive, Scope, Send
 from tests.ratelimit.conftest import FakeClock
 from tests.ratelimit.helpers import call, ok_app
 
@@ -159,6 +159,31 @@ async def test_rejection_body_and_headers(clock: FakeClock) -> None:
     assert rejected.headers["ratelimit"].startswith('"default";r=0;t=')
     assert rejected.headers["x-ratelimit-remaining"] == "0"
     assert rejected.headers["cache-control"] == "no-store"
+
+
+async def test_app_429_keeps_own_fields(clock: FakeClock) -> None:
+    """An app's 429 with its own rate limit fields gets none from the middleware."""
+    own_fields = [
+        (b"ratelimit-policy", b'"login-account";q=3;w=60'),
+        (b"ratelimit", b'"login-account";r=0;t=42'),
+        (b"x-ratelimit-limit", b"3"),
+    ]
+
+    async def limited_app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": 429, "headers": own_fields}
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+    limit = Limit("default", 10, 60.0, key="ip")
+    limiter = RateLimiter(Policies(limits=(limit,)), clock=clock)
+    app = RateLimitMiddleware(limited_app, limiter=limiter)
+    response = await call(app)
+
+    assert response.status == 429
+    assert response.headers == {
+        name.decode(): value.decode() for name, value in own_fields
+    }
 
 
 async def test_headers_on_allowed_response(clock: FakeClock) -> None:

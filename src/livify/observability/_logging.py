@@ -17,6 +17,7 @@ import structlog
 from opentelemetry import trace
 
 from livify.observability._request_id import current_request_id
+from livify.observability._uvicorn_events import name_uvicorn_event
 
 # Values of these keys, at any depth of the event dict, are replaced.
 REDACTED_KEYS = frozenset(
@@ -129,7 +130,14 @@ def configure_logging(*, level: str = "info", json: bool = True) -> None:
     )
 
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        foreign_pre_chain=[
+            name_uvicorn_event,
+            structlog.stdlib.add_logger_name,
+            *shared,
+        ],
+        # name_uvicorn_event reads the record's arguments from the event
+        # and removes them from every line.
+        pass_foreign_args=True,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,

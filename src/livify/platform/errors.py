@@ -1,10 +1,11 @@
 """API errors and their rendering as `{"errors": {field: [message, ...]}}`.
 
 ApiError
- ├── Unauthorized   401: token missing, malformed or expired
- ├── Forbidden      403: the caller may not change this resource
- ├── NotFound       404: no such user, article or comment
- └── Unprocessable  422: the request is well formed but breaks a rule
+ ├── Unauthorized     401: token missing, malformed or expired
+ ├── Forbidden        403: the caller may not change this resource
+ ├── NotFound         404: no such user, article or comment
+ ├── Unprocessable    422: the request is well formed but breaks a rule
+ └── TooManyRequests  429: past a rate limit that the app checks itself
 """
 
 from __future__ import annotations
@@ -55,11 +56,16 @@ class Unprocessable(ApiError):
 
 
 class TooManyRequests(ApiError):
+    """The 429 of a limit that the app checks itself.
+
+    `headers` are that limit's rate limit fields, `Retry-After` included.
+    """
+
     status_code = 429
 
-    def __init__(self, field: str, message: str, *, retry_after_seconds: int) -> None:
+    def __init__(self, field: str, message: str, *, headers: Mapping[str, str]) -> None:
         super().__init__(field, message)
-        self.headers = {"Retry-After": str(retry_after_seconds)}
+        self.headers = dict(headers)
 
 
 def error_response(

@@ -15,6 +15,7 @@ from livify.platform.events import UserChanged
 from livify.platform.keys import canonical_key
 from livify.platform.services import Context
 from livify.platform.tables import users, utcnow
+from livify.ratelimit import build_headers
 
 TAKEN = "has already been taken"
 LOGIN_ACCOUNT_LIMIT = "login-account"
@@ -92,14 +93,18 @@ class UserService:
 
         decision = await limiter.check(LOGIN_ACCOUNT_LIMIT, account)
         if not decision.is_allowed:
-            # The same key as the rate-limit middleware's 429, so a client
-            # handles both alike.
+            # The same key and header fields as the rate-limit middleware's
+            # 429, so a client handles both alike.
             seconds = decision.retry_after_header
+            headers = {
+                name.decode("latin-1"): value.decode("latin-1")
+                for name, value in build_headers(decision)
+            }
             raise TooManyRequests(
                 "rate_limit",
                 f"too many login attempts for this account; retry after {seconds} "
                 "seconds",
-                retry_after_seconds=seconds,
+                headers=headers,
             )
 
     async def _get_dummy_hash(self) -> str:

@@ -41,8 +41,9 @@ class RateLimitMiddleware:
     no trusted proxies). `identify` returns the caller's `Identity` from the
     scope, for example from a bearer token, or None for anonymous callers,
     and may be async. `error_body` builds the 429 body. Every counted
-    response gets the rate limit headers unless `include_headers` is False.
-    Other scope types pass straight through.
+    response gets the rate limit headers unless `include_headers` is False
+    or the app answers 429 with a `RateLimit` field of its own. Other scope
+    types pass straight through.
     """
 
     def __init__(
@@ -137,13 +138,25 @@ async def _resolve(
 
 
 def _add_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
-    """Wrap `send` so the response start carries `headers` as well."""
+    """Wrap `send` so the response start carries `headers` as well.
+
+    The app may answer 429 with a `RateLimit` field of its own, for a limit
+    it checks itself such as `login-account`. That response gets none of
+    `headers`, because a second set would describe a limit that did not
+    reject the request and give the client two `X-RateLimit-Limit` values.
+    """
 
     # A plain function that returns the server's awaitable: an async one
     # would add a coroutine per message.
     def send_with_headers(message: Message) -> Awaitable[None]:
-        if message["type"] == "http.response.start":
+        if message["type"] == "http.response.start" and (
+            message["status"] != 429 or not _has_ratelimit_field(message)
+        ):
             message["headers"] = [*message.get("headers", ()), *headers]
         return send(message)
 
     return send_with_headers
+
+
+def _has_ratelimit_field(start: Message) -> bool:
+    return any(name == b"ratelimit" for name, _ in start.get("headers", ()))
