@@ -604,6 +604,12 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("bench/run.py needs wrk: apt-get install wrk", file=sys.stderr)
         return 2
+    if shutil.which("varnishd") is None and not Path("/usr/sbin/varnishd").exists():
+        print(
+            "bench/run.py needs varnishd: bash scripts/ensure-varnish.sh",
+            file=sys.stderr,
+        )
+        return 2
 
     # Stop the servers this script started when it is stopped itself.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
