@@ -130,6 +130,31 @@ def test_missing_subcommand_reported(capsys: pytest.CaptureFixture[str]) -> None
     assert "livify: error: the following arguments are required: command" in err
 
 
+def test_nested_command_unknown_option_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`livify moderation --nope` names the option with the moderation usage."""
+    with pytest.raises(SystemExit) as exited:
+        main(["moderation", "--nope"])
+
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.startswith("usage: livify moderation ")
+    assert "error: unrecognized arguments: --nope" in err
+    assert "required" not in err
+
+
+def test_nested_command_missing_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    """`livify moderation` alone reports its missing subcommand."""
+    with pytest.raises(SystemExit) as exited:
+        main(["moderation"])
+
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.startswith("usage: livify moderation ")
+    assert "the following arguments are required: moderation_command" in err
+
+
 def test_bad_option_is_named_as_given(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -35,6 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.error("the following arguments are required: command")
 
+    # A command with commands of its own (`livify moderation serve`) names
+    # its missing one after the unknown options, as the top level does.
+    nested = getattr(args, "nested_command", None)
+    if nested is not None and getattr(args, nested) is None:
+        args.command_parser.error(f"the following arguments are required: {nested}")
+
     exported = _export_options(args)
     try:
         return _run(args)

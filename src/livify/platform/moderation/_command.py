@@ -22,7 +22,10 @@ SHUTDOWN_SECONDS = 2
 
 def add_moderation_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the `serve` subcommand and its options to `livify moderation`."""
-    commands = parser.add_subparsers(dest="moderation_command", required=True)
+    # Not required here: livify's CLI reports unknown options first, then a
+    # missing subcommand (`nested_command`).
+    commands = parser.add_subparsers(dest="moderation_command")
+    parser.set_defaults(nested_command="moderation_command")
     serve = commands.add_parser(
         "serve", help="serve the reference moderation service, for demos and tests"
     )
