@@ -105,54 +105,45 @@ def test_unknown_option_shows_the_subcommand_usage(
     assert f"livify {command}: error: unrecognized arguments: --no-such-option" in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (["--nope"], "usage: livify "),
+        (["moderation", "--nope"], "usage: livify moderation "),
+    ],
+)
 def test_unknown_option_before_subcommand_named(
-    capsys: pytest.CaptureFixture[str],
+    argv: list[str], usage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An unknown option before any subcommand is named with the top-level usage."""
+    """An unknown option before a missing subcommand is named, with its usage."""
     with pytest.raises(SystemExit) as exited:
-        main(["--nope"])
+        main(argv)
 
     err = capsys.readouterr().err
     assert exited.value.code == 2
-    assert err.startswith("usage: livify ")
-    assert "livify: error: unrecognized arguments: --nope" in err
-    assert "required" not in err
-
-
-def test_missing_subcommand_reported(capsys: pytest.CaptureFixture[str]) -> None:
-    """`livify` alone exits 2 and reports the missing subcommand."""
-    with pytest.raises(SystemExit) as exited:
-        main([])
-
-    err = capsys.readouterr().err
-    assert exited.value.code == 2
-    assert err.startswith("usage: livify ")
-    assert "livify: error: the following arguments are required: command" in err
-
-
-def test_nested_command_unknown_option_named(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """`livify moderation --nope` names the option with the moderation usage."""
-    with pytest.raises(SystemExit) as exited:
-        main(["moderation", "--nope"])
-
-    err = capsys.readouterr().err
-    assert exited.value.code == 2
-    assert err.startswith("usage: livify moderation ")
+    assert err.startswith(usage)
     assert "error: unrecognized arguments: --nope" in err
     assert "required" not in err
 
 
-def test_nested_command_missing_reported(capsys: pytest.CaptureFixture[str]) -> None:
-    """`livify moderation` alone reports its missing subcommand."""
+@pytest.mark.parametrize(
+    ("argv", "usage", "missing"),
+    [
+        ([], "usage: livify ", "command"),
+        (["moderation"], "usage: livify moderation ", "moderation_command"),
+    ],
+)
+def test_missing_subcommand_reported(
+    argv: list[str], usage: str, missing: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command line without its subcommand exits 2 and names what is missing."""
     with pytest.raises(SystemExit) as exited:
-        main(["moderation"])
+        main(argv)
 
     err = capsys.readouterr().err
     assert exited.value.code == 2
-    assert err.startswith("usage: livify moderation ")
-    assert "the following arguments are required: moderation_command" in err
+    assert err.startswith(usage)
+    assert f"error: the following arguments are required: {missing}" in err
 
 
 def test_bad_option_is_named_as_given(
