@@ -462,6 +462,29 @@ async def test_expired_claim_changes_nothing(
     assert await queue.depth() == 0
 
 
+async def test_stopped_worker_releases_its_claim(
+    app: FastAPI, app_client: httpx.AsyncClient, moderation_url: str
+) -> None:
+    """Posts a stopped worker claimed but did not check are due again at once."""
+    author = await register(app_client)
+    await set_faults(moderation_url, hang_rate=1.0)
+    await post_article(app_client, author, title="First")
+    await post_article(app_client, author, title="Second")
+    worker = runtime(app).worker
+    before = await stats(moderation_url)
+
+    checking = asyncio.create_task(worker.run_once())
+    # The service counts a hang when it starts, so the worker is mid-check.
+    while await stats(moderation_url) == before:  # noqa: ASYNC110  # polls a service
+        await asyncio.sleep(0.01)
+    checking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await checking
+
+    reclaimed = await worker.queue.claim(10, utcnow())
+    assert len(reclaimed) == 2
+
+
 async def test_edit_voids_check_in_flight(
     app: FastAPI, app_client: httpx.AsyncClient, moderation_url: str
 ) -> None:

@@ -96,7 +96,10 @@ class ModerationWorker:
         logger.info("moderation.worker_started", batch_size=self.batch_size)
 
     async def aclose(self) -> None:
-        """Stop the loop; a claimed batch is re-claimed when its lease ends."""
+        """Stop the loop and give back the posts it claimed but did not check.
+
+        Posts whose release fails are claimed again when their lease ends.
+        """
         if self._task is None:
             return
 
@@ -126,8 +129,19 @@ class ModerationWorker:
                     next_attempt_at=retries[0][1].isoformat(),
                 )
                 return index
+            except asyncio.CancelledError:
+                # Stopping: hand the unchecked posts back at once, so that the
+                # next start or another worker need not wait out the lease.
+                await self._release_on_stop(posts[index:], now)
+                raise
 
         return len(posts)
+
+    async def _release_on_stop(self, posts: list[QueuedPost], now: datetime) -> None:
+        try:
+            await self.queue.release([(post, now) for post in posts])
+        except Exception as exc:  # the lease still frees them, so only log
+            self._log_error(exc)
 
     async def _run(self) -> None:
         while True:
