@@ -130,7 +130,7 @@ def test_unknown_option_before_subcommand_named(
     ("argv", "usage", "missing"),
     [
         ([], "usage: livify ", "command"),
-        (["moderation"], "usage: livify moderation ", "moderation_command"),
+        (["moderation"], "usage: livify moderation ", "command"),
     ],
 )
 def test_missing_subcommand_reported(

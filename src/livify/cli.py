@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # its missing one after the unknown options, as the top level does.
     nested = getattr(args, "nested_command", None)
     if nested is not None and getattr(args, nested) is None:
-        args.command_parser.error(f"the following arguments are required: {nested}")
+        args.command_parser.error("the following arguments are required: command")
 
     exported = _export_options(args)
     try:
