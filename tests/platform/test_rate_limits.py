@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -80,6 +81,37 @@ async def test_probes_never_limited(client: httpx.AsyncClient) -> None:
     assert (await client.get("/metrics")).status_code == 200
 
 
+async def register_unlimited(settings: Settings) -> dict[str, Any]:
+    """Register a user through an app without rate limits; return the user."""
+    unlimited = create_app(settings)
+    async with LifespanManager(unlimited):
+        transport = httpx.ASGITransport(app=unlimited)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api") as c:
+            user: dict[str, Any] = await register(c)
+    return user
+
+
+async def test_login_fields_show_account_limit(
+    limited_app: FastAPI, settings: Settings
+) -> None:
+    """A rejected login's fields include the per-account limit and its usage."""
+    user = await register_unlimited(settings)
+
+    transport = httpx.ASGITransport(app=limited_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t/api") as c:
+        body = {"user": {"email": user["email"], "password": "wrong password"}}
+        rejected = [await c.post("/users/login", json=body) for _ in range(3)]
+
+    assert [response.status_code for response in rejected] == [401, 401, 401]
+    for response in rejected:
+        assert len(response.headers.get_list("ratelimit-policy")) == 1
+        assert '"login-account";q=3;w=60' in response.headers["ratelimit-policy"]
+        assert len(response.headers.get_list("x-ratelimit-remaining")) == 1
+    assert '"login-account";r=0;' in rejected[-1].headers["ratelimit"]
+    assert rejected[-1].headers["x-ratelimit-limit"] == "3"
+    assert rejected[-1].headers["x-ratelimit-remaining"] == "0"
+
+
 async def test_login_attempts_limited_per_account(
     limited_app: FastAPI, settings: Settings
 ) -> None:
@@ -88,11 +120,7 @@ async def test_login_attempts_limited_per_account(
     The 429 carries each rate limit field of the middleware's 429 once,
     describing `login-account` alone.
     """
-    unlimited = create_app(settings)
-    async with LifespanManager(unlimited):
-        transport = httpx.ASGITransport(app=unlimited)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t/api") as c:
-            user = await register(c)
+    user = await register_unlimited(settings)
 
     transport = httpx.ASGITransport(app=limited_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t/api") as c:

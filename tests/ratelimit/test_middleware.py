@@ -16,6 +16,7 @@ from livify.ratelimit import (
     RateLimitMetrics,
     RateLimitMiddleware,
     default_limits,
+    report_results,
 )
 from livify.types import Receive, Scope, Send
 from tests.ratelimit.conftest import FakeClock
@@ -184,6 +185,30 @@ async def test_app_429_keeps_own_fields(clock: FakeClock) -> None:
     assert response.headers == {
         name.decode(): value.decode() for name, value in own_fields
     }
+
+
+async def test_reported_limit_joins_fields(clock: FakeClock) -> None:
+    """A limit the app checked itself is listed with the middleware's own."""
+    account = Limit("login-account", 3, 60.0, key="account")
+    limiter = RateLimiter(
+        Policies(limits=(Limit("default", 10, 60.0, key="ip"), account)),
+        clock=clock,
+    )
+
+    async def checking_app(scope: Scope, receive: Receive, send: Send) -> None:
+        for _ in range(3):
+            decision = await limiter.check("login-account", "someone@example.com")
+        report_results(scope, decision)
+        await ok_app(scope, receive, send)
+
+    response = await call(RateLimitMiddleware(checking_app, limiter=limiter))
+
+    assert response.headers["ratelimit-policy"] == (
+        '"default";q=10;w=60, "login-account";q=3;w=60'
+    )
+    assert '"login-account";r=0;' in response.headers["ratelimit"]
+    assert response.headers["x-ratelimit-limit"] == "3"
+    assert response.headers["x-ratelimit-remaining"] == "0"
 
 
 async def test_headers_on_allowed_response(clock: FakeClock) -> None:

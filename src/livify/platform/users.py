@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -15,7 +16,7 @@ from livify.platform.events import UserChanged
 from livify.platform.keys import canonical_key
 from livify.platform.services import Context
 from livify.platform.tables import users, utcnow
-from livify.ratelimit import build_headers
+from livify.ratelimit import Decision, build_headers
 
 TAKEN = "has already been taken"
 LOGIN_ACCOUNT_LIMIT = "login-account"
@@ -59,13 +60,19 @@ class UserService:
         await self._context.events.publish(UserChanged(row.id, row.username))
         return render.user(row, self._context.tokens.issue(row.id, tier=row.tier))
 
-    async def login(self, credentials: schemas.LoginUser) -> dict[str, Any]:
+    async def login(
+        self,
+        credentials: schemas.LoginUser,
+        report_limit: Callable[[Decision], None] | None = None,
+    ) -> dict[str, Any]:
         """Return the user and a fresh token, or raise 401 for bad credentials.
 
         Raises 429 when the account has had too many attempts, before the
-        password is checked, against credential stuffing.
+        password is checked, against credential stuffing. `report_limit`
+        receives the per-account limit's decision when it admits the attempt,
+        so the response's rate limit fields can show it.
         """
-        await self._limit_attempts(canonical_key(credentials.email))
+        await self._limit_attempts(canonical_key(credentials.email), report_limit)
         async with self._context.database.read() as connection:
             row = (
                 await connection.execute(
@@ -86,12 +93,16 @@ class UserService:
 
         return render.user(row, self._context.tokens.issue(row.id, tier=row.tier))
 
-    async def _limit_attempts(self, account: str) -> None:
+    async def _limit_attempts(
+        self, account: str, report_limit: Callable[[Decision], None] | None
+    ) -> None:
         limiter = self._context.limiter
         if limiter is None or not limiter.has_limit(LOGIN_ACCOUNT_LIMIT):
             return
 
         decision = await limiter.check(LOGIN_ACCOUNT_LIMIT, account)
+        if decision.is_allowed and report_limit is not None:
+            report_limit(decision)
         if not decision.is_allowed:
             # The same key and header fields as the rate-limit middleware's
             # 429, so a client handles both alike.

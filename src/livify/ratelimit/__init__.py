@@ -28,6 +28,7 @@ from livify.ratelimit._middleware import (
     Identity,
     RateLimitMiddleware,
     default_error_body,
+    report_results,
 )
 from livify.ratelimit._policy import Limit, Policies, default_limits, parse_rate
 from livify.ratelimit._types import Hit, Usage
@@ -58,4 +59,5 @@ __all__ = [
     "ip_key",
     "load_policies",
     "parse_rate",
+    "report_results",
 ]

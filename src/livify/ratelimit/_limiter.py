@@ -334,6 +334,14 @@ class RateLimiter:
         usages = [Usage(*values) for values in charged.values]
         return await self._conclude(charged.plan, charged.hits, usages)
 
+    def decision_of(self, charged: Charged) -> Decision:
+        """Return the decision of an admitted `charge_now` result, for its fields.
+
+        The hooks are not called again: `charge_now` called them.
+        """
+        usages = [Usage(*values) for values in charged.values]
+        return self._verdict(charged.plan.charges, usages)
+
     def has_limit(self, limit_name: str) -> bool:
         """Return whether the policies in force define a limit of that name."""
         return limit_name in self._by_name

@@ -10,8 +10,14 @@ from typing import TypeAlias
 import orjson
 
 from livify.ratelimit._client_ip import ClientIP
-from livify.ratelimit._headers import build_admitted_headers, build_headers
-from livify.ratelimit._limiter import Decision, RateLimiter, Request
+from livify.ratelimit._headers import Headers, build_admitted_headers, build_headers
+from livify.ratelimit._limiter import (
+    Charged,
+    Decision,
+    LimitResult,
+    RateLimiter,
+    Request,
+)
 from livify.ratelimit._policy import ANONYMOUS_TIER
 from livify.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +32,20 @@ class Identity:
 
 Identify: TypeAlias = Callable[[Scope], Identity | Awaitable[Identity | None] | None]
 ErrorBody: TypeAlias = Callable[[Decision], bytes]
+# The scope key under which `report_results` lists the results of limits
+# that the application checked itself.
+APP_RESULTS_KEY = "livify.ratelimit.app_results"
+
+
+def report_results(scope: Scope, decision: Decision) -> None:
+    """Add a limit the application checked itself to the response's fields.
+
+    For limits the middleware cannot check, such as login attempts per
+    account, whose key is in the request body. Call it with the scope the
+    middleware passed in (not a copy) before the response starts.
+    """
+    results: list[LimitResult] = scope.setdefault(APP_RESULTS_KEY, [])
+    results.extend(decision.results)
 
 
 def default_error_body(decision: Decision) -> bytes:
@@ -42,8 +62,9 @@ class RateLimitMiddleware:
     scope, for example from a bearer token, or None for anonymous callers,
     and may be async. `error_body` builds the 429 body. Every counted
     response gets the rate limit headers unless `include_headers` is False
-    or the app answers 429 with a `RateLimit` field of its own. Other scope
-    types pass straight through.
+    or the app answers 429 with a `RateLimit` field of its own. Limits the
+    app reports with `report_results` join the middleware's own in those
+    fields. Other scope types pass straight through.
     """
 
     def __init__(
@@ -96,7 +117,9 @@ class RateLimitMiddleware:
 
             if charged.is_allowed:
                 headers = build_admitted_headers(charged)
-                await self.app(scope, receive, _add_headers(send, headers))
+                await self.app(
+                    scope, receive, self._add_headers(send, scope, headers, charged)
+                )
                 return
 
             decision = await limiter.settle(charged)
@@ -117,7 +140,39 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
 
-        await self.app(scope, receive, _add_headers(send, build_headers(decision)))
+        headers = build_headers(decision)
+        await self.app(
+            scope, receive, self._add_headers(send, scope, headers, decision)
+        )
+
+    def _add_headers(
+        self, send: Send, scope: Scope, headers: Headers, own: Charged | Decision
+    ) -> Send:
+        """Wrap `send` so the response start carries `headers` as well.
+
+        The app may respond 429 with a `RateLimit` field of its own, for a
+        limit it checks itself such as `login-account`. That response gets
+        none of `headers`, because a second set would describe a limit that
+        did not reject the request and give the client two
+        `X-RateLimit-Limit` values. On other responses, limits the app
+        reported with `report_results` are added to the middleware's own.
+        """
+        limiter = self.limiter
+
+        # A plain function that returns the server's awaitable: an async one
+        # would add a coroutine per message.
+        def send_with_headers(message: Message) -> Awaitable[None]:
+            if message["type"] == "http.response.start" and (
+                message["status"] != 429 or not _has_ratelimit_field(message)
+            ):
+                reported = scope.get(APP_RESULTS_KEY)
+                fields = headers
+                if reported:
+                    fields = _with_reported(limiter, own, reported)
+                message["headers"] = [*message.get("headers", ()), *fields]
+            return send(message)
+
+        return send_with_headers
 
     async def _reject(self, decision: Decision, send: Send) -> None:
         body = self.error_body(decision)
@@ -137,25 +192,12 @@ async def _resolve(
     return await result if inspect.isawaitable(result) else result
 
 
-def _add_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
-    """Wrap `send` so the response start carries `headers` as well.
-
-    The app may answer 429 with a `RateLimit` field of its own, for a limit
-    it checks itself such as `login-account`. That response gets none of
-    `headers`, because a second set would describe a limit that did not
-    reject the request and give the client two `X-RateLimit-Limit` values.
-    """
-
-    # A plain function that returns the server's awaitable: an async one
-    # would add a coroutine per message.
-    def send_with_headers(message: Message) -> Awaitable[None]:
-        if message["type"] == "http.response.start" and (
-            message["status"] != 429 or not _has_ratelimit_field(message)
-        ):
-            message["headers"] = [*message.get("headers", ()), *headers]
-        return send(message)
-
-    return send_with_headers
+def _with_reported(
+    limiter: RateLimiter, own: Charged | Decision, reported: list[LimitResult]
+) -> Headers:
+    decision = limiter.decision_of(own) if isinstance(own, Charged) else own
+    combined = Decision(True, decision.outcome, (*decision.results, *reported))
+    return build_headers(combined)
 
 
 def _has_ratelimit_field(start: Message) -> bool:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from functools import partial
+
+from fastapi import APIRouter, Request
 
 from livify.platform import limits, schemas
 from livify.platform.dependencies import CallerDep, PlatformDep
 from livify.platform.responses import JSONResponse
 from livify.platform.routers.articles import Limit, Offset
 from livify.platform.routers.responses import errors
+from livify.ratelimit import report_results
 
 router = APIRouter(prefix="/api", tags=["users"])
 
@@ -19,8 +22,13 @@ router = APIRouter(prefix="/api", tags=["users"])
     responses=errors(401),
     summary="Log in",
 )
-async def login(payload: schemas.LoginRequest, platform: PlatformDep) -> JSONResponse:
-    user = await platform.users.login(payload.user)
+async def login(
+    payload: schemas.LoginRequest, platform: PlatformDep, request: Request
+) -> JSONResponse:
+    # The per-account limit is checked here, not in the middleware, which
+    # adds it to the response's rate limit fields.
+    report = partial(report_results, request.scope)
+    user = await platform.users.login(payload.user, report_limit=report)
     return JSONResponse({"user": user})
 
 
