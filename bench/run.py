@@ -82,8 +82,8 @@ NO_METRICS_NAME = "GET /api/tags (no metrics middleware)"
 LIMITED_NAME = "GET /api/tags (default rate limits, never reached)"
 SEND_WRAPPER_NAME = "bare ASGI app behind a layer that only wraps send"
 HEADERS_NAME = "bare ASGI app sending the five rate-limit header fields"
-# What each 5 % target compares: (requirement, with it, without it); None
-# stands for the ceiling itself.
+# The pairs of targets each 5 % target compares: (requirement, with it,
+# without it), where None stands for the ceiling itself.
 REQUIREMENT_PAIRS = (
     ("metrics middleware, on a cached read", TAGS_NAME, NO_METRICS_NAME),
     ("default rate limits, on a cached read", LIMITED_NAME, TAGS_NAME),

@@ -105,6 +105,15 @@ def test_unknown_option_shows_the_subcommand_usage(
     assert f"livify {command}: error: unrecognized arguments: --no-such-option" in err
 
 
+def usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run the CLI on `argv`, check it exits 2, and return what it wrote to stderr."""
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+
+    assert exited.value.code == 2
+    return capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("argv", "usage"),
     [
@@ -116,34 +125,25 @@ def test_unknown_option_before_subcommand_named(
     argv: list[str], usage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An unknown option before a missing subcommand is named, with its usage."""
-    with pytest.raises(SystemExit) as exited:
-        main(argv)
+    err = usage_error(argv, capsys)
 
-    err = capsys.readouterr().err
-    assert exited.value.code == 2
     assert err.startswith(usage)
     assert "error: unrecognized arguments: --nope" in err
     assert "required" not in err
 
 
 @pytest.mark.parametrize(
-    ("argv", "usage", "missing"),
-    [
-        ([], "usage: livify ", "command"),
-        (["moderation"], "usage: livify moderation ", "command"),
-    ],
+    ("argv", "usage"),
+    [([], "usage: livify "), (["moderation"], "usage: livify moderation ")],
 )
 def test_missing_subcommand_reported(
-    argv: list[str], usage: str, missing: str, capsys: pytest.CaptureFixture[str]
+    argv: list[str], usage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A command line without its subcommand exits 2 and names what is missing."""
-    with pytest.raises(SystemExit) as exited:
-        main(argv)
+    """A command line without its subcommand names the missing command."""
+    err = usage_error(argv, capsys)
 
-    err = capsys.readouterr().err
-    assert exited.value.code == 2
     assert err.startswith(usage)
-    assert f"error: the following arguments are required: {missing}" in err
+    assert "error: the following arguments are required: command" in err
 
 
 def test_bad_option_is_named_as_given(

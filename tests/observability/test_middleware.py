@@ -198,7 +198,7 @@ async def test_request_id_only_on_server_errors_by_default(
     assert failed.headers["x-request-id"] == "abc-123"
 
 
-async def test_failed_request_log_names_the_id_in_its_header(
+async def test_failed_request_id_matches_log(
     client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The id a 5xx response shows is the one on its log line."""

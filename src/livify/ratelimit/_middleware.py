@@ -40,9 +40,9 @@ APP_RESULTS_KEY = "livify.ratelimit.app_results"
 def report_results(scope: Scope, decision: Decision) -> None:
     """Add a limit the application checked itself to the response's fields.
 
-    For limits the middleware cannot check, such as login attempts per
-    account, whose key is in the request body. Call it with the scope the
-    middleware passed in (not a copy) before the response starts.
+    Use it for limits the middleware cannot check, such as login attempts
+    per account, whose key is in the request body. Call it with the scope
+    the middleware passed in (not a copy) before the response starts.
     """
     results: list[LimitResult] = scope.setdefault(APP_RESULTS_KEY, [])
     results.extend(decision.results)
