@@ -452,7 +452,7 @@ def requirement_costs(targets: list[Target], ceiling: Target) -> list[str]:
 
         # Per-round ratios share a ceiling run, so their quotient cancels it.
         base_ratios = without.ratios or [1.0] * len(with_it.ratios)
-        kept = statistics.median(
+        kept_share = statistics.median(
             mine / theirs
             for mine, theirs in zip(with_it.ratios, base_ratios, strict=True)
         )
@@ -462,7 +462,7 @@ def requirement_costs(targets: list[Target], ceiling: Target) -> list[str]:
                 without.cpu_microseconds
             )
             added = f"{added_cpu:.1f}"
-        rows.append([requirement, f"{1 - kept:.1%}", added])
+        rows.append([requirement, f"{1 - kept_share:.1%}", added])
 
     if not rows:
         return []

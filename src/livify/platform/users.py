@@ -101,22 +101,23 @@ class UserService:
             return
 
         decision = await limiter.check(LOGIN_ACCOUNT_LIMIT, account)
-        if decision.is_allowed and report_limit is not None:
-            report_limit(decision)
-        if not decision.is_allowed:
-            # The same key and header fields as the rate-limit middleware's
-            # 429, so a client handles both alike.
-            seconds = decision.retry_after_header
-            headers = {
-                name.decode("latin-1"): value.decode("latin-1")
-                for name, value in build_headers(decision)
-            }
-            raise TooManyRequests(
-                "rate_limit",
-                f"too many login attempts for this account; retry after {seconds} "
-                "seconds",
-                headers=headers,
-            )
+        if decision.is_allowed:
+            if report_limit is not None:
+                report_limit(decision)
+            return
+
+        # The same key and header fields as the rate-limit middleware's 429,
+        # so a client handles both alike.
+        seconds = decision.retry_after_header
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in build_headers(decision)
+        }
+        raise TooManyRequests(
+            "rate_limit",
+            f"too many login attempts for this account; retry after {seconds} seconds",
+            headers=headers,
+        )
 
     async def _get_dummy_hash(self) -> str:
         if self._dummy_hash is None:

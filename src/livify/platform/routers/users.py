@@ -25,8 +25,8 @@ router = APIRouter(prefix="/api", tags=["users"])
 async def login(
     payload: schemas.LoginRequest, platform: PlatformDep, request: Request
 ) -> JSONResponse:
-    # The per-account limit is checked here, not in the middleware, which
-    # adds it to the response's rate limit fields.
+    # The service checks the per-account limit, because the account is in the
+    # body. Reporting it lets the middleware list it in the rate limit fields.
     report = partial(report_results, request.scope)
     user = await platform.users.login(payload.user, report_limit=report)
     return JSONResponse({"user": user})
